@@ -1,0 +1,103 @@
+"""open_db(path, readonly=False) → sqlite_utils.Database, with registered migrations.
+
+Each migration is a function applied once, in order, inside a transaction; `_migrations` records them.
+Serving opens the file read-only (SQLite URI mode=ro), so a web process can never change the KB.
+"""
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
+
+
+def migration(name: str):
+    def register(fn):
+        MIGRATIONS.append((name, fn))
+        return fn
+    return register
+
+
+@migration("0001_initial")
+def initial(db: sqlite_utils.Database) -> None:
+    db["documents"].create({
+        "id": str, "source_file": str, "title": str, "doc_number": str, "issuer": str, "jurisdiction": str,
+        "issued_on": str, "effective_from": str, "version": int, "content_hash": str, "format": str,
+        "text": str, "warnings": str, "ingested_at": str}, pk="id")
+    db["document_versions"].create({
+        "document_id": str, "version": int, "content_hash": str, "text": str, "ingested_at": str},
+        pk=("document_id", "version"))
+    db["clauses"].create({
+        "id": str, "document_id": str, "parent_id": str, "ord": int, "path": str, "label": str, "style": str,
+        "heading": str, "text": str, "lineno": int}, pk="id")
+    db["measures"].create({
+        "id": str, "document_id": str, "clause_id": str, "ord": int, "kind": str, "text": str,
+        "departments": str, "department_ids": str}, pk="id")
+    db["measure_departments"].create({"measure_id": str, "document_id": str, "name": str, "canonical": str})
+    db["conditions"].create({
+        "id": str, "document_id": str, "clause_id": str, "ord": int, "role": str, "text": str,
+        "predicate": str, "grp": str}, pk="id")
+    db["rules"].create({
+        "id": str, "document_id": str, "ord": int, "kind": str, "combinator": str, "condition_ids": str,
+        "measure_ids": str, "clause_id": str}, pk="id")
+    db["entities"].create({"document_id": str, "clause_id": str, "label": str, "text": str, "start": int,
+                           "end": int})
+    db["clause_search"].create({"clause_id": str, "document_id": str, "tokens": str}, pk="clause_id")
+    db["clause_search"].enable_fts(["tokens"], tokenize="unicode61", create_triggers=True)
+    for table, cols in (("clauses", ["document_id"]), ("measures", ["document_id"]), ("conditions", ["document_id"]),
+                        ("rules", ["document_id"]), ("measure_departments", ["canonical"]),
+                        ("entities", ["clause_id"])):
+        db[table].create_index(cols)
+
+
+@migration("0002_sessions")
+def sessions(db: sqlite_utils.Database) -> None:
+    db["sessions"].create({"id": str, "facts": str, "created_at": str, "updated_at": str}, pk="id")
+    db["turns"].create({"session_id": str, "n": int, "message": str, "reply": str, "at": str},
+                       pk=("session_id", "n"))
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    if "_migrations" not in db.table_names():
+        db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+    done = {r["name"] for r in db["_migrations"].rows}
+    applied = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        with db.conn:
+            fn(db)
+            db["_migrations"].insert({"name": name, "applied_at": now()})
+        applied.append(name)
+    return applied
+
+
+class KBError(Exception):
+    pass
+
+
+def open_db(path: str | Path, readonly: bool = False) -> sqlite_utils.Database:
+    path = Path(path)
+    if readonly:
+        if not path.exists():
+            raise KBError(f"{path}: no knowledge base here; run `xinyi ingest corpus/ --db {path}` first")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        db = sqlite_utils.Database(conn)
+        if "documents" not in db.table_names():
+            raise KBError(f"{path}: not a xinyi knowledge base (no documents table)")
+        return db
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db = sqlite_utils.Database(path)
+        migrate(db)
+    except sqlite3.DatabaseError as exc:
+        raise KBError(f"{path}: not a usable SQLite file ({exc})") from None
+    return db

@@ -1,0 +1,41 @@
+"""Ingest files and folders: read, parse, store — each document in its own transaction.
+
+A file that cannot be read or parsed is reported by name and leaves the KB as it was; the others go on.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from nlp.document import parse_document
+from nlp.readers import iter_input_files, read_document
+from nlp.types import XinyiError
+
+from .db import open_db
+from .store import store_document
+
+
+def ingest_paths(paths: list[Path], db_path: Path, progress: bool = False) -> dict:
+    files = iter_input_files(paths)
+    db = open_db(db_path)
+    results, errors = [], []
+    bar = None
+    if progress and len(files) > 1:
+        from rich.progress import Progress
+        bar = Progress(transient=True)
+        bar.start()
+        task = bar.add_task("ingesting", total=len(files))
+    try:
+        for f in files:
+            try:
+                doc = parse_document(read_document(f))
+                r = store_document(db, doc)
+                results.append({"document_id": r.document_id, "source_file": r.source_file, "status": r.status,
+                                "version": r.version, **r.counts, "warnings": r.warnings})
+            except XinyiError as exc:
+                errors.append(str(exc))
+            if bar:
+                bar.advance(task)
+    finally:
+        if bar:
+            bar.stop()
+    return {"db": str(db_path), "documents": results, "errors": errors}

@@ -1,0 +1,40 @@
+"""RawText → ParsedDocument: normalise, find the content and metadata, build the clause tree, extract."""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from .extract import extract
+from .metadata import read_metadata, split_parts
+from .normalize import normalize_lines
+from .structure import build_tree
+from .types import ParsedDocument, RawText, ReadError
+
+
+def document_id(source_file: str) -> str:
+    stem = source_file.rsplit(".", 1)[0]
+    if re.fullmatch(r"[A-Za-z0-9_\-]{1,60}", stem):
+        return stem
+    return "d" + hashlib.sha1(source_file.encode("utf-8")).hexdigest()[:12]
+
+
+def parse_document(raw: RawText) -> ParsedDocument:
+    lines, warnings = normalize_lines(raw.text)
+    if not lines:
+        raise ReadError(raw.source_file, "no text left after removing page furniture")
+    parts = split_parts(lines)
+    doc_id = document_id(raw.source_file)
+    clauses, tree_warnings = build_tree(parts.content, f"{doc_id}-")
+    if not any(c.style != "preamble" for c in clauses):
+        raise ReadError(raw.source_file, "no recognisable clause structure (no 第X条, 一、, （一）, 1. headings found)")
+    meta = read_metadata(lines, parts)
+    measures, conditions, rules, extract_warnings = extract(doc_id, clauses)
+    warnings = [*raw.warnings, *warnings, *tree_warnings, *extract_warnings]
+    if not measures:
+        warnings.append("no measures found: ingested for its clauses only")
+    return ParsedDocument(
+        source_file=raw.source_file, title=meta.title, doc_number=meta.doc_number, issuer=meta.issuer,
+        jurisdiction=meta.jurisdiction, issued_on=meta.issued_on, effective_from=meta.effective_from,
+        clauses=clauses, measures=measures, conditions=conditions, rules=rules,
+        text=raw.text, content_hash=hashlib.sha256(raw.text.encode("utf-8")).hexdigest(),
+        format=raw.format, warnings=warnings)

@@ -1,0 +1,531 @@
+"""Clause tree → measures, departments, conditions and rules.
+
+Three shapes carry measures in this genre, all recognised by sentence cues kept as data
+(data/measure_cues.json, data/measure_verbs.tsv):
+  * a list announced by its intro: 可以采取下列激励措施：（一）…（二）…
+  * a section closed by 实施单位：… whose items (or paragraph) are the measures
+  * sentences in prose: 对信用较好的企业减少抽查…；采取A、B、C等联合惩戒措施；X的，纳入…
+Conditions come from lists announced the same way (须同时符合下列条件 / 存在下列失信行为之一 / 下列…适用本办法),
+from the targets of measure sentences (对<condition>的企业…) and from exclusions (…的，不被确定为联合激励对象).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from .departments import canonical_department, looks_like_department, split_department_list
+from .labels import chinese_number
+from .predicates import parse_predicate
+from .structure import trailer_departments
+from .types import Clause, Condition, Measure, Rule
+
+DATA = Path(__file__).parent / "data"
+CN_NUM = "[一二三四五六七八九十百零〇两\\d]+"
+ITEM_REF = re.compile(rf"第(?P<art>{CN_NUM})条(?P<items>(?:[和、及与]?第{CN_NUM}项(?:至第{CN_NUM}项)?)+)")
+ITEM_RANGE = re.compile(rf"第({CN_NUM})项(?:至第({CN_NUM})项)?")
+MEASURE_REF = re.compile(rf"本(?:办法|规定|细则|方案)第(?P<art>{CN_NUM})条规定的[^，,。；;]{{0,8}}措施")
+
+
+@lru_cache(maxsize=1)
+def cues() -> dict[str, re.Pattern]:
+    raw = json.loads((DATA / "measure_cues.json").read_text(encoding="utf-8"))
+    return {k: re.compile(v) for k, v in raw.items() if not k.startswith("_")}
+
+
+@lru_cache(maxsize=1)
+def verb_lexicon() -> tuple[tuple[re.Pattern, str], ...]:
+    rows = []
+    path = DATA / "measure_verbs.tsv"
+    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        phrase, _, kind = raw.partition("\t")
+        if kind.strip() not in {"incentive", "penalty", "other"}:
+            raise ValueError(f"{path}:{lineno}: kind must be incentive, penalty or other")
+        rows.append((re.compile(phrase.strip()), kind.strip()))
+    return tuple(rows)
+
+
+def verb_kinds(text: str) -> list[str]:
+    """Kinds of the measure verbs in `text`, in order of appearance."""
+    hits = []
+    for pat, kind in verb_lexicon():
+        for m in pat.finditer(text):
+            hits.append((m.start(), kind))
+    return [k for _, k in sorted(hits)]
+
+
+def polarity(text: str) -> Optional[str]:
+    kinds = verb_kinds(text)
+    if not kinds:
+        return None
+    inc, pen, oth = kinds.count("incentive"), kinds.count("penalty"), kinds.count("other")
+    if inc > pen and inc >= oth:
+        return "incentive"
+    if pen > inc and pen >= oth:
+        return "penalty"
+    if oth and oth >= max(inc, pen):
+        return "other"
+    return kinds[0]
+
+
+def cue_kind(text: str) -> Optional[str]:
+    inc, pen = bool(cues()["incentive_cue"].search(text)), bool(cues()["penalty_cue"].search(text))
+    if inc and not pen:
+        return "incentive"
+    if pen and not inc:
+        return "penalty"
+    if inc and pen:
+        # "对失信行为的…约束和惩戒" vs "守信联合激励和失信联合惩戒": the later, governing noun decides
+        i = max(m.end() for m in cues()["incentive_cue"].finditer(text))
+        p = max(m.end() for m in cues()["penalty_cue"].finditer(text))
+        return "incentive" if i > p else "penalty"
+    return None
+
+
+def condition_polarity(text: str) -> Optional[str]:
+    neg = cues()["negative_condition"].search(text)
+    pos = cues()["positive_condition"].search(text)
+    if neg and re.match(r"^(?:无|未|没有|不存在)", text):
+        return "other" if not pos else "incentive"
+    if pos and not neg:
+        return "incentive"
+    if neg and not pos:
+        return "penalty"
+    return None
+
+
+ROLE_OF_KIND = {"incentive": "incentive_eligibility", "penalty": "penalty_trigger", "other": "other"}
+
+
+@dataclass
+class Group:
+    """Conditions read from one list, with how they combine."""
+    clause: Clause
+    role: str
+    combinator: str
+    conditions: list[Condition] = field(default_factory=list)
+
+
+@dataclass
+class MeasureSet:
+    kind: str
+    measures: list[Measure]
+    condition_ids: list[str] = field(default_factory=list)
+    combinator: str = "all"
+    ref_measure_articles: list[int] = field(default_factory=list)
+    explicit: bool = False   # conditions stated with the measures (own target or cross reference)
+
+
+class Extractor:
+    def __init__(self, doc_id: str, clauses: list[Clause]):
+        self.doc_id = doc_id
+        self.clauses = clauses
+        self.by_id = {c.id: c for c in clauses}
+        self.measures: list[Measure] = []
+        self.conditions: list[Condition] = []
+        self.groups: list[Group] = []
+        self.sets: list[MeasureSet] = []
+        self.exclusions: list[Condition] = []
+        self.consumed: set[str] = set()
+        self.exclusion_sentences: set[str] = set()
+        self.warnings: list[str] = []
+
+    # ---- helpers -------------------------------------------------------------------------------
+    def ancestors(self, clause: Clause) -> list[Clause]:
+        out, cur = [], clause
+        while cur.parent_id:
+            cur = self.by_id[cur.parent_id]
+            out.append(cur)
+        return out
+
+    def context_kind(self, clause: Clause, own_only: bool = False) -> Optional[str]:
+        chain = [clause] if own_only else [clause, *self.ancestors(clause)]
+        for c in chain:
+            k = cue_kind(c.heading) if c.heading else None
+            if k:
+                return k
+        return None
+
+    def own_text(self, clause: Clause) -> str:
+        return "".join(clause.body)
+
+    def new_condition(self, clause: Clause, role: str, text: str, group: str = "") -> Condition:
+        text = text.strip().strip("；;，,")
+        cond = Condition(id=f"{self.doc_id}-k{len(self.conditions):03d}", clause_id=clause.id, path=clause.path,
+                         role=role, text=text, predicate=parse_predicate(text, role), group=group)
+        self.conditions.append(cond)
+        return cond
+
+    def new_measure(self, clause: Clause, kind: str, text: str, departments: list[str]) -> Measure:
+        text = text.strip().strip("；;，,")
+        m = Measure(id=f"{self.doc_id}-m{len(self.measures):03d}", clause_id=clause.id, path=clause.path,
+                    kind=kind, text=text, departments=list(departments),
+                    department_ids=sorted({d for d in (canonical_department(x) for x in departments) if d}))
+        self.measures.append(m)
+        return m
+
+    def is_catch_all(self, text: str) -> bool:
+        return bool(cues()["catch_all"].search(text))
+
+    # ---- departments ---------------------------------------------------------------------------
+    def responsibility_departments(self, clause: Clause) -> list[str]:
+        """Trailer (实施单位：…) or parenthetical (…按各自职责推进) of the clause or its ancestors."""
+        for c in [clause, *self.ancestors(clause)]:
+            for t in c.trailers:
+                depts = trailer_departments(t)
+                if depts:
+                    return split_department_list(depts)
+            for para in c.body:
+                m = cues()["responsibility"].search(para)
+                if m:
+                    names = [n for n in split_department_list(m.group("list")) if looks_like_department(n)]
+                    if names:
+                        return names
+        return []
+
+    def notified_departments(self, text: str) -> list[str]:
+        m = cues()["notify_list"].search(text)
+        if not m:
+            return []
+        return [n for n in split_department_list(m.group("list")) if looks_like_department(n) or len(n) <= 10]
+
+    def subject_departments(self, text: str) -> list[str]:
+        m = cues()["subject_dept"].search(text)
+        if m and looks_like_department(m.group("dept")):
+            return [m.group("dept")]
+        return []
+
+    def departments_for(self, clause: Clause, intro: str, before: str) -> list[str]:
+        """Who carries out a measure: trailer/parenthetical, else a 通报 list before it, else the subject."""
+        depts = self.responsibility_departments(clause)
+        if depts:
+            return depts
+        notified = self.notified_departments(intro + before)
+        if notified:
+            return notified
+        return self.subject_departments(before) or self.subject_departments(intro)
+
+    # ---- conditions lists ----------------------------------------------------------------------
+    def read_condition_lists(self) -> None:
+        c = cues()
+        for clause in self.clauses:
+            intro = self.own_text(clause)
+            if not clause.children or not intro:
+                continue
+            role, comb = None, None
+            if c["scope_list"].search(intro) or (clause.heading and c["scope_heading"].search(clause.heading)):
+                role, comb = "scope", "any"
+            elif c["condition_list_all"].search(intro):
+                role, comb = ROLE_OF_KIND.get(cue_kind(intro) or self.context_kind(clause) or "incentive"), "all"
+            elif m := c["condition_list_any"].search(intro):
+                kind = cue_kind(m.group(0) + intro) or self.context_kind(clause) or "penalty"
+                role, comb = ROLE_OF_KIND[kind], "any"
+            if role is None or role == "other":
+                continue
+            group = Group(clause, role, comb)
+            for ch in clause.children:
+                if ch.parent_id != clause.id:
+                    continue
+                group.conditions.append(self.new_condition(ch, role, self.own_text(ch) or ch.text, clause.id))
+                self.consumed.add(ch.id)
+            self.consumed.add(clause.id)
+            self.groups.append(group)
+
+    # ---- measure lists -------------------------------------------------------------------------
+    def read_measure_lists(self) -> None:
+        c = cues()
+        for clause in self.clauses:
+            intro = self.own_text(clause)
+            m = c["list_intro"].search(intro)
+            if not m or not clause.children:
+                continue
+            kind = cue_kind(m.group("cue") or "") or cue_kind(intro) or self.context_kind(clause) or "other"
+            depts = self.departments_for(clause, "", intro)
+            ms = MeasureSet(kind=kind, measures=[])
+            for ch in clause.children:
+                text = self.own_text(ch) or ch.text
+                if self.is_catch_all(text):
+                    self.consumed.add(ch.id)
+                    continue
+                ms.measures.append(self.new_measure(ch, kind, text, depts))
+                self.consumed.add(ch.id)
+            self.consumed.add(clause.id)
+            refs = self.condition_refs(intro)
+            if refs:
+                ms.condition_ids, ms.combinator, ms.explicit = refs, "any", True
+            ms.ref_measure_articles = [chinese_number(x) for x in MEASURE_REF.findall(intro)]
+            self.sets.append(ms)
+
+    def read_trailer_sections(self) -> None:
+        for clause in self.clauses:
+            if not clause.trailers or clause.id in self.consumed:
+                continue
+            kind = self.context_kind(clause) or "other"
+            depts = self.responsibility_departments(clause)
+            ms = MeasureSet(kind=kind, measures=[])
+            items = [ch for ch in clause.children if ch.parent_id == clause.id]
+            if items:
+                for ch in items:
+                    text = self.own_text(ch) or ch.text
+                    self.consumed.add(ch.id)
+                    if not self.is_catch_all(text):
+                        ms.measures.append(self.new_measure(ch, kind, text, depts))
+            else:
+                for para in clause.body:
+                    if para != clause.heading and not self.is_catch_all(para):
+                        ms.measures.append(self.new_measure(clause, kind, para, depts))
+            self.consumed.add(clause.id)
+            if ms.measures:
+                self.sets.append(ms)
+
+    # ---- prose ---------------------------------------------------------------------------------
+    def read_exclusions(self) -> None:
+        for clause in self.clauses:
+            for sent in sentences(self.own_text(clause)):
+                m = cues()["exclusion"].search(last_clause_of(sent))
+                if m:
+                    self.exclusion_sentences.add(sent)
+                    cond_text = re.sub(r"^(?:确保|保证|对于?)", "", m.group("cond"))
+                    self.exclusions.append(self.new_condition(clause, "incentive_eligibility", sent_tail(sent, cond_text),
+                                                              "exclusion"))
+
+    def read_prose(self) -> None:
+        for clause in self.clauses:
+            if clause.id in self.consumed or clause.style == "preamble":
+                continue
+            own_kind = self.context_kind(clause, own_only=True)
+            text = "".join(p for p in clause.body if p != clause.heading)
+            if clause.heading and text.startswith(clause.heading + "。"):
+                text = text[len(clause.heading) + 1:]
+            last: Optional[MeasureSet] = None
+            seen = ""
+            for sent in sentences(text):
+                if sent in self.exclusion_sentences:
+                    continue
+                for seg in segments(sent):
+                    before = seen
+                    seen += seg
+                    if cues()["anaphoric_target"].search(seg) and last and last.measures:
+                        mm = last.measures[-1]
+                        mm.text = f"{mm.text}。{seg.strip('。；;')}" if not mm.text.endswith("。") else mm.text + seg
+                        continue
+                    found = self.prose_segment(clause, seg, before, own_kind)
+                    if found:
+                        last = found[-1]
+
+    def find_target(self, seg: str) -> Optional[tuple[int, int, str]]:
+        """(start, end, condition) of the enterprise a prose segment addresses: 对X的企业 / 将X纳入 / X的，…"""
+        c = cues()
+        for name in ("target", "provide_target", "put_target", "target_bare"):
+            m = next((x for x in c[name].finditer(seg) if opens_phrase(seg, x.start())), None)
+            if m:
+                end = m.end() if name != "put_target" else m.end("subj")
+                cond = m.group("cond") if name != "target" or not m.group("subj").endswith("行为") \
+                    else m.group("cond") + "的" + m.group("subj")
+                return m.start(), end, cond
+        hits = [m for m in c["conditional"].finditer(seg) if polarity(m.group("rest"))]
+        if hits:
+            m = hits[-1]
+            return m.start("cond"), m.start("rest"), m.group("cond")
+        return None
+
+    def prose_segment(self, clause: Clause, seg: str, before: str, own_kind: Optional[str]) -> list[MeasureSet]:
+        seg = seg.strip().rstrip("；;")
+        target = self.find_target(seg)
+        if target:
+            start, act_start, cond_text = target
+            head = seg[start:act_start]
+            lead = seg[:start]
+            act = seg[act_start:]
+            if polarity(act) is None and not cues()["enumerated_actions"].search(act):
+                return []
+            # 对X的企业 stays in the text (it says whom); "X的，" conditions are stated apart
+            display_from = act_start if head.rstrip().endswith(("的，", "的,")) else start
+        else:
+            cond_text = None
+            phrases = re.split(r"(?<=[，,])", seg)
+            first = next((i for i, ph in enumerate(phrases)
+                          if verb_at_start(strip_subject(ph)) and polarity(ph) in (own_kind, "other")), None)
+            if own_kind is None or first is None:
+                return []
+            lead = "".join(phrases[:first])
+            act = "".join(phrases[first:])
+            act = act[len(act) - len(strip_subject(act)):] if first == 0 else act
+            act_start = display_from = len(seg) - len(act)
+        depts = self.departments_for(clause, "", before + lead + "对")
+        conds = self.target_conditions(clause, cond_text) if cond_text else []
+        out: list[MeasureSet] = []
+        for n, piece in enumerate(split_measure_pieces(act)):
+            if self.is_catch_all(piece) and len(piece) < 30:
+                continue
+            kind = polarity(piece)
+            if kind in (None, "other") and n == 0:
+                kind = (condition_polarity(cond_text) if cond_text else None) or own_kind or kind
+            kind = kind or "other"
+            offset = act.find(piece)
+            text = seg[display_from:act_start + offset + len(piece)] if n == 0 else piece
+            piece_depts = depts
+            if offset > 0 and not self.responsibility_departments(clause):
+                piece_depts = self.departments_for(clause, "", before + lead + act[:offset]) or depts
+            m = self.new_measure(clause, kind, text, piece_depts)
+            piece_conds = conds
+            if n > 0 and cond_text and polarity(piece) and condition_polarity(cond_text) not in (None, kind, "other"):
+                embedded = re.search(r"(?P<cond>[^，,。；;的]{2,14})的(?:企业|市场主体|主体)", piece)
+                piece_conds = []
+                if embedded:
+                    cond = embedded.group("cond")
+                    for pat, _ in verb_lexicon():
+                        cond = pat.sub("", cond, count=1) if pat.match(cond) else cond
+                    piece_conds = self.target_conditions(clause, cond, kind)
+            for x in piece_conds:
+                x.role = ROLE_OF_KIND.get(kind, "other")
+            out.append(MeasureSet(kind=kind, measures=[m], explicit=bool(piece_conds),
+                                  condition_ids=[x.id for x in piece_conds],
+                                  combinator="any" if len(piece_conds) > 1 else "all"))
+        self.sets.extend(out)
+        return out
+
+    def target_conditions(self, clause: Clause, cond_text: str, kind: Optional[str] = None) -> list[Condition]:
+        cond_text = re.sub(r"^(?:存在|属于)?", "", cond_text.strip())
+        parts = [p for p in re.split(r"和|或者|或|以及", cond_text) if len(p) >= 2] or [cond_text]
+        if any(len(p) < 3 or p.startswith("对") for p in parts) or "及其" in cond_text:
+            parts = [cond_text]
+        role = ROLE_OF_KIND.get(kind or condition_polarity(cond_text) or "other", "other")
+        return [self.new_condition(clause, role, p) for p in parts]
+
+    def condition_refs(self, text: str) -> list[str]:
+        ids = []
+        for m in ITEM_REF.finditer(text):
+            art = chinese_number(m.group("art"))
+            wanted: set[int] = set()
+            for a, b in ITEM_RANGE.findall(m.group("items")):
+                lo = chinese_number(a) or 0
+                hi = chinese_number(b) if b else lo
+                wanted.update(range(lo, (hi or lo) + 1))
+            article = next((c for c in self.clauses if c.style == "article" and chinese_number(c.label) == art), None)
+            if article is None:
+                self.warnings.append(f"cross reference to 第{m.group('art')}条 not found")
+                continue
+            items = [ch for ch in article.children if chinese_number(ch.label) in wanted]
+            for ch in items:
+                ids += [cond.id for cond in self.conditions if cond.clause_id == ch.id]
+        return ids
+
+    # ---- rules ---------------------------------------------------------------------------------
+    def build_rules(self) -> list[Rule]:
+        rules: list[Rule] = []
+        eligibility = {g.role: g for g in self.groups if g.role != "scope"}
+        for ms in self.sets:
+            measures = list(ms.measures)
+            for art in ms.ref_measure_articles:
+                for other in self.sets:
+                    if other is ms:
+                        continue
+                    if any(self.article_number(m.clause_id) == art for m in other.measures):
+                        measures = [*other.measures, *measures]
+            if ms.explicit:
+                cond_ids, comb = ms.condition_ids, ms.combinator
+            else:
+                g = eligibility.get(ROLE_OF_KIND.get(ms.kind, ""))
+                if g is None:
+                    continue
+                cond_ids, comb = [x.id for x in g.conditions], g.combinator
+            if ms.kind == "incentive" and self.exclusions and comb == "all":
+                cond_ids = [*cond_ids, *[x.id for x in self.exclusions]]
+            if ms.kind not in ("incentive", "penalty") or not cond_ids:
+                continue
+            key = (ms.kind, comb, tuple(cond_ids))
+            existing = next((r for r in rules if (r.kind, r.combinator, tuple(r.condition_ids)) == key), None)
+            if existing:
+                existing.measure_ids += [m.id for m in measures if m.id not in existing.measure_ids]
+            else:
+                rules.append(Rule(id=f"{self.doc_id}-r{len(rules):03d}", kind=ms.kind, combinator=comb,
+                                  condition_ids=list(cond_ids), measure_ids=[m.id for m in measures],
+                                  clause_id=measures[0].clause_id if measures else ""))
+        return rules
+
+    def article_number(self, clause_id: str) -> Optional[int]:
+        c = self.by_id.get(clause_id)
+        while c is not None:
+            if c.style == "article":
+                return chinese_number(c.label)
+            c = self.by_id.get(c.parent_id) if c.parent_id else None
+        return None
+
+    def run(self) -> tuple[list[Measure], list[Condition], list[Rule], list[str]]:
+        self.read_condition_lists()
+        self.read_measure_lists()
+        self.read_trailer_sections()
+        self.read_exclusions()
+        self.read_prose()
+        rules = self.build_rules()
+        return self.measures, self.conditions, rules, self.warnings
+
+
+def opens_phrase(text: str, pos: int) -> bool:
+    """对/将/为 at `pos` starts the phrase (not 和对失信行为负有直接责任的… inside an object)."""
+    return pos == 0 or text[pos - 1] not in "和及与、或的"
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in re.findall(r"[^。！？!?]+[。！？!?]?", text) if s.strip("。 ")]
+
+
+def segments(sentence: str) -> list[str]:
+    return [s for s in re.findall(r"[^；;]+[；;]?", sentence) if s.strip("；; 。")]
+
+
+def last_clause_of(sent: str) -> str:
+    parts = re.split(r"(?<=[，,])", sent)
+    # the exclusion sentence form "…，确保已被纳入…名单的，不被确定为…": keep the last two comma parts
+    return "".join(parts[-2:]) if len(parts) >= 2 else sent
+
+
+def sent_tail(sent: str, cond: str) -> str:
+    i = sent.find(cond)
+    return sent[i:].strip("。；;") if i >= 0 else cond
+
+
+def strip_subject(text: str) -> str:
+    t = text.strip()
+    m = cues()["sentence_subject_strip"].match(t)
+    return t[m.end():] if m else t
+
+
+def verb_at_start(text: str) -> bool:
+    head = text[:8]
+    return any(p.match(head) or (p.search(head) and p.search(head).start() <= 2) for p, _ in verb_lexicon())
+
+
+def split_measure_pieces(act: str) -> list[str]:
+    """One measure, or several: an enumeration of actions (采取A、B、C等措施) and a change of polarity split it."""
+    out: list[str] = []
+    en = cues()["enumerated_actions"].search(act)
+    if en:
+        items = [x.strip() for x in re.split(r"[、，,]", en.group("list")) if x.strip()]
+        if len(items) >= 2 and sum(polarity(x) is not None for x in items) * 2 > len(items):
+            rest = act[en.end():].lstrip("，,")
+            out = items
+            act = rest if polarity(rest) in ("incentive", "penalty") else ""
+    for p in re.split(r"[，,](?=另一方面|同时对|对其)", act):
+        cur, cur_kind = "", None
+        for ph in re.split(r"(?<=[，,])", p):
+            k = polarity(ph)
+            if cur and k and cur_kind and k != cur_kind and "other" not in (k, cur_kind):
+                out.append(cur)
+                cur, cur_kind = ph, k
+            else:
+                cur += ph
+                cur_kind = cur_kind or k
+        if cur:
+            out.append(cur)
+    return [t.strip("，, 。") for t in out if t.strip("，, 。")]
+
+
+def extract(doc_id: str, clauses: list[Clause]) -> tuple[list[Measure], list[Condition], list[Rule], list[str]]:
+    return Extractor(doc_id, clauses).run()

@@ -1,0 +1,70 @@
+"""build_nlp(): spaCy's blank `zh` pipeline with the jieba segmenter and an EntityRuler whose patterns are data.
+
+Registered as the factory `xinyi_entity_ruler_v1`; its patterns come from data/patterns/entities.jsonl and, for
+DEPT, from the department gazetteer (data/departments.tsv). jieba gets data/jieba_userdict.txt.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+FACTORY = "xinyi_entity_ruler_v1"  # spaCy factory names may not contain dots; the version is in the name
+
+
+def load_jsonl(path: Path) -> list[dict]:
+    rows = []
+    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
+        if "_comment" not in row:
+            rows.append(row)
+    return rows
+
+
+def department_patterns() -> list[dict]:
+    from .departments import gazetteer
+    names = {a for b in gazetteer() for a in (b.id, *b.aliases) if len(a) >= 3}
+    return [{"label": "DEPT", "pattern": n} for n in sorted(names)]
+
+
+@lru_cache(maxsize=1)
+def build_nlp():
+    import jieba
+    import spacy
+    from spacy.language import Language
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.load_userdict(str(DATA / "jieba_userdict.txt"))
+
+    from spacy.pipeline import EntityRuler
+
+    if FACTORY not in Language.factories:
+        @Language.factory(FACTORY, default_config={"patterns_file": "patterns/entities.jsonl"})
+        def make_ruler(nlp, name, patterns_file: str):
+            ruler = EntityRuler(nlp, name=name, overwrite_ents=True)
+            ruler.add_patterns(load_jsonl(DATA / patterns_file) + department_patterns())
+            return ruler
+
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    nlp.add_pipe(FACTORY)
+    return nlp
+
+
+def entities(text: str) -> list[tuple[str, str, int, int]]:
+    """(label, text, start_char, end_char) of the entities the ruler finds."""
+    doc = build_nlp()(text)
+    return [(e.label_, e.text, e.start_char, e.end_char) for e in doc.ents]
+
+
+def segment(text: str) -> str:
+    """jieba tokens joined by spaces, for the FTS5 index (so 2-character words like 海关 are whole tokens)."""
+    import jieba
+    build_nlp()
+    return " ".join(t for t in jieba.cut_for_search(text) if t.strip())

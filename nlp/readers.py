@@ -1,0 +1,372 @@
+"""Read .txt/.html/.docx/.pdf files into `RawText`: the document's text, one paragraph a line.
+
+Nothing here interprets the text: furniture removal, width folding and line joining happen later.
+"""
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import unicodedata
+from pathlib import Path
+from typing import Iterator, Optional, Union
+
+from .types import RawText, ReadError
+
+SUPPORTED = (".txt", ".html", ".htm", ".docx", ".pdf")
+
+PathLike = Union[str, Path]
+
+_BOMS = (  # checked in order; each codec is applied to the bytes after the BOM
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+# ---------------------------------------------------------------- public API
+
+def read_document(path: PathLike) -> RawText:
+    """Read one file; every failure is a one-line `ReadError` naming the file."""
+    p = Path(path)
+    name = p.name or str(p)
+    ext = p.suffix.lower()
+    if ext not in SUPPORTED:
+        shown = ext or "(none)"
+        raise ReadError(name, f"unsupported file type {shown}; expected one of {' '.join(SUPPORTED)}")
+    if p.is_dir():
+        raise ReadError(name, "is a folder; expected a file")
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise ReadError(name, "no such file or folder") from None
+    except OSError as e:
+        raise ReadError(name, f"cannot read file: {e.strerror or e}") from None
+    if not data.strip():
+        raise ReadError(name, "file is empty; expected a document with text")
+
+    if ext == ".txt":
+        text, enc = _decode(data, name)
+        _check_readable(text, name)
+        return RawText(name, "txt", text, enc)
+    if ext in (".html", ".htm"):
+        text, enc = _read_html(data, name)
+        return RawText(name, "html", text, enc)
+    if ext == ".docx":
+        return RawText(name, "docx", _read_docx(p, name))
+    text, warnings = _read_pdf(p, name)
+    return RawText(name, "pdf", text, None, warnings)
+
+
+def iter_input_files(paths: list[PathLike]) -> list[Path]:
+    """Expand folders (recursively, sorted, hidden entries skipped, supported types only); keep named files."""
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = _walk_folder(p)
+        elif p.exists():
+            found = [p]  # an explicitly named file is kept even if unsupported: read_document explains why
+        else:
+            raise ReadError(p.name or str(p), "no such file or folder")
+        for f in found:
+            key = f.resolve()
+            if key not in seen:
+                seen.add(key)
+                out.append(f)
+    return out
+
+
+def _walk_folder(root: Path) -> list[Path]:
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for fn in filenames:
+            if not fn.startswith(".") and Path(fn).suffix.lower() in SUPPORTED:
+                found.append(Path(dirpath) / fn)
+    return sorted(found, key=lambda f: f.relative_to(root).parts)
+
+
+# ---------------------------------------------------------------- decoding
+
+def _decode(data: bytes, name: str, declared: Optional[str] = None) -> tuple[str, str]:
+    """Bytes -> (text with "\\n" line endings, codec name). BOM, then `declared`, UTF-8, GB18030, charset-normalizer."""
+    text, enc = None, None
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                text, enc = data[len(bom):].decode(codec), codec
+            except UnicodeDecodeError:
+                raise ReadError(name, f"bytes are not valid {codec} despite the byte-order mark") from None
+            break
+    if text is None:
+        if b"\x00" in data:
+            raise ReadError(name, "looks like binary data (NUL bytes); expected a text document")
+        for codec in filter(None, (declared, "utf-8", "gb18030")):
+            try:
+                text, enc = data.decode(codec), codec
+                break
+            except (UnicodeDecodeError, LookupError):
+                continue
+    if text is None:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None:
+            raise ReadError(name, "cannot determine the text encoding; expected UTF-8 or GB18030/GBK text")
+        text, enc = str(best), best.encoding
+    return text.replace("\r\n", "\n").replace("\r", "\n"), enc
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0003134f"
+
+
+def _check_readable(text: str, name: str) -> None:
+    chars = [c for c in text if not c.isspace()]
+    if not chars:
+        raise ReadError(name, "file has no text; expected a document with text")
+    noise = sum(1 for c in chars if c == "\ufffd" or unicodedata.category(c) in ("Cc", "Co", "Cn", "Cs"))
+    if noise > 0.05 * len(chars):
+        raise ReadError(name, "looks like binary data (mostly non-printable characters); expected a text document")
+    if not any(_is_cjk(c) for c in chars):
+        readable = sum(1 for c in chars if c.isalnum() or c in ".,;:!?'\"()-")
+        if readable < 0.5 * len(chars):
+            raise ReadError(name, "no Chinese or other readable text found; expected a text document")
+
+
+# ---------------------------------------------------------------- HTML
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_JUNK_WORDS = ("nav", "menu", "breadcrumb", "footer", "header", "share", "toolbar")
+_MAIN_WORDS = ("content", "article", "zoom", "trs_editor")
+_BLOCK_TAGS = frozenset(
+    "p div li ul ol dl dt dd h1 h2 h3 h4 h5 h6 tr table thead tbody tfoot caption section article main aside "
+    "blockquote pre center address figure figcaption hr body".split()
+)
+_CELL_TAGS = frozenset(("td", "th"))
+_HTML_SPACE = re.compile(r"[ \t\n\r\f]+")  # only these collapse in HTML; \xa0 and \u3000 are content
+
+
+def _declared_charset(data: bytes) -> Optional[str]:
+    m = _META_CHARSET.search(data[:4096])
+    if not m:
+        return None
+    try:
+        codec = codecs.lookup(m.group(1).decode("ascii")).name
+    except LookupError:
+        return None
+    # Pages labelled gb2312/gbk routinely contain GBK/GB18030-only characters; GB18030 is a superset of both.
+    return "gb18030" if codec in ("gb2312", "gbk", "hz") else codec
+
+
+def _read_html(data: bytes, name: str) -> tuple[str, str]:
+    from selectolax.lexbor import LexborHTMLParser  # selectolax >= 1.0 dropped the Modest `parser.HTMLParser`
+
+    html, enc = _decode(data, name, _declared_charset(data))
+    try:
+        tree = LexborHTMLParser(html)
+        root = tree.body or tree.root
+        if root is None:
+            raise ReadError(name, "no <body> found; expected an HTML page with text")
+        _drop(root.css("script, style, noscript, template, iframe"))
+        root = _main_container(root)
+        total = _text_len(root)
+
+        def furniture(n) -> bool:
+            if n.tag in ("nav", "header", "footer"):
+                return True
+            # ASP.NET-style pages wrap the whole page in one <form>; class names like "content-header-wrap"
+            # can sit on a wrapper: never drop an element holding most of the text.
+            return (n.tag == "form" or _is_junk(n)) and _text_len(n) <= total / 2
+
+        _drop([n for n in root.css("nav, header, footer, form, [id], [class]") if n is not root and furniture(n)])
+        text = _block_text(root)
+    except ReadError:
+        raise
+    except Exception as e:
+        raise ReadError(name, f"cannot parse HTML ({type(e).__name__}); expected a well-formed page") from None
+    if not text.strip():
+        raise ReadError(name, "no text found in the page body; expected an HTML page with text")
+    _check_readable(text, name)
+    return text, enc
+
+
+def _drop(nodes: list) -> None:
+    """Decompose nodes, skipping those inside another doomed node (touching a destroyed node is use-after-free)."""
+    doomed = {n.mem_id for n in nodes}
+    keep = []
+    for n in nodes:
+        p = n.parent
+        while p is not None and p.mem_id not in doomed:
+            p = p.parent
+        if p is None:
+            keep.append(n)
+    for n in keep:
+        n.decompose()
+
+
+def _attr_words(node) -> str:
+    a = node.attributes
+    return f"{a.get('id') or ''} {a.get('class') or ''}".lower()
+
+
+def _is_junk(node) -> bool:
+    words = _attr_words(node)
+    return any(w in words for w in _JUNK_WORDS)
+
+
+def _text_len(node) -> int:
+    return len(_HTML_SPACE.sub("", node.text(deep=True) or ""))
+
+
+def _main_container(body):
+    """The largest article/main/content-like element, if it holds a fair share of the body's text."""
+    cands = [n for n in body.css("article, main, [id], [class]")
+             if n.tag in ("article", "main") or any(w in _attr_words(n) for w in _MAIN_WORDS)]
+    cands = [n for n in cands if not _is_junk(n)]
+    if not cands:
+        return body
+    best = max(cands, key=_text_len)
+    return best if _text_len(best) >= 0.3 * _text_len(body) else body
+
+
+def _iter_events(root) -> Iterator[tuple[str, object]]:
+    """Depth-first ("open"|"close"|"text", node) events without recursion (pages nest deeply)."""
+    stack: list[tuple[object, bool]] = [(root, False)]
+    while stack:
+        node, closing = stack.pop()
+        if closing:
+            yield "close", node
+            continue
+        if node.tag == "-text":
+            yield "text", node
+            continue
+        if node.tag.startswith("-") or node.tag.startswith("_"):
+            continue  # comments, doctype
+        yield "open", node
+        stack.append((node, True))
+        kids = []
+        c = node.child
+        while c is not None:
+            kids.append(c)
+            c = c.next
+        stack.extend((k, False) for k in reversed(kids))
+
+
+def _block_text(root) -> str:
+    lines: list[str] = []
+    cur: list[str] = []
+    pre = 0
+
+    def add(s: str) -> None:
+        if s.startswith(" ") and (not cur or cur[-1].endswith(" ")):
+            s = s[1:]  # adjacent collapsible spaces across inline boundaries render as one
+        if s:
+            cur.append(s)
+
+    def end_line(force: bool) -> None:
+        line = "".join(cur).strip(" \t\n\r\f")
+        cur.clear()
+        if line or force:
+            lines.append(line)
+
+    for kind, node in _iter_events(root):
+        tag = node.tag
+        if kind == "text":
+            s = node.text(deep=False) or ""
+            if pre:
+                parts = s.replace("\r\n", "\n").split("\n")
+                for i, part in enumerate(parts):
+                    if i:
+                        end_line(True)
+                    cur.append(part)
+            else:
+                add(_HTML_SPACE.sub(" ", s))
+        elif tag == "br":
+            if kind == "open":
+                end_line(True)
+        elif tag in _CELL_TAGS:
+            if kind == "open":
+                add(" ")
+        elif tag in _BLOCK_TAGS:
+            end_line(False)
+            if tag == "pre":
+                pre += 1 if kind == "open" else -1
+    end_line(False)
+
+    out: list[str] = []
+    for line in lines:
+        if not line.strip():
+            if out and out[-1] != "":
+                out.append("")
+        else:
+            out.append(line)
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- DOCX
+
+def _read_docx(path: Path, name: str) -> str:
+    try:
+        import docx
+        from docx.table import Table
+        from docx.text.paragraph import Paragraph
+
+        doc = docx.Document(str(path))
+        lines: list[str] = []
+
+        def walk(parent_el, parent) -> None:
+            # Body XML children in order, so tables stay where they are in the document.
+            for el in parent_el.iterchildren():
+                tag = el.tag.rsplit("}", 1)[-1]
+                if tag == "p":
+                    lines.append(Paragraph(el, parent).text)
+                elif tag == "tbl":
+                    for row in Table(el, parent).rows:
+                        last = None
+                        for cell in row.cells:
+                            if cell._tc is last:  # merged cells repeat the same <w:tc>
+                                continue
+                            last = cell._tc
+                            walk(cell._tc, cell)
+                elif tag == "sdt":  # content controls wrap ordinary paragraphs/tables
+                    for content in el.iterchildren("{*}sdtContent"):
+                        walk(content, parent)
+
+        walk(doc.element.body, doc)
+    except Exception as e:  # zipfile.BadZipFile, KeyError, lxml errors, PackageNotFoundError...
+        raise ReadError(name, f"not a readable .docx file ({type(e).__name__}); "
+                              "expected a Word 2007+ document (save old .doc files as .docx)") from None
+    text = "\n".join(lines)
+    if not text.strip():
+        raise ReadError(name, "the .docx has no text; expected a document with paragraphs")
+    return text
+
+
+# ---------------------------------------------------------------- PDF
+
+def _read_pdf(path: Path, name: str) -> tuple[str, tuple[str, ...]]:
+    warnings: list[str] = []
+    pages: list[str] = []
+    try:
+        import pdfplumber
+
+        with pdfplumber.open(str(path)) as pdf:
+            for i, page in enumerate(pdf.pages, 1):
+                t = page.extract_text() or ""
+                if not t.strip():
+                    warnings.append(f"{name}: page {i} has no extractable text (scanned image?)")
+                pages.append(t)
+    except Exception as e:  # pdfminer PDFSyntaxError, PSEOF, password errors, pdfplumber wrappers...
+        raise ReadError(name, f"not a readable PDF ({type(e).__name__}); expected an unencrypted PDF file") from None
+    text = "\n".join(pages).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ReadError(name, "the PDF has no extractable text (scanned images?); run OCR first")
+    if text.count("(cid:") > 10:
+        # pdfminer prints (cid:N) for glyphs whose font has no Unicode mapping.
+        warnings.append(f"{name}: some characters could not be mapped to Unicode and appear as (cid:N)")
+    return text, tuple(warnings)

@@ -1,0 +1,197 @@
+"""Logical lines → clause tree, for every heading style in data/heading_styles.jsonl.
+
+Labels are kept exactly as printed; numbering that skips or repeats (营口 prints （十） where
+（十三） belongs) is kept in order and reported as a warning.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from .labels import Label, heading_styles, label_number, match_label
+from .types import Clause, Line
+
+DATA = Path(__file__).parent / "data"
+HEADING_MAX = 40
+BRACKET_TITLE = re.compile(r"^【([^】]{1,20})】\s*")
+
+
+@lru_cache(maxsize=1)
+def trailer_patterns() -> tuple[re.Pattern, ...]:
+    path = DATA / "trailers.txt"
+    return tuple(re.compile(raw.strip()) for raw in path.read_text(encoding="utf-8").splitlines()
+                 if raw.strip() and not raw.startswith("#"))
+
+
+def trailer_departments(line: str) -> Optional[str]:
+    for p in trailer_patterns():
+        m = p.match(line)
+        if m:
+            return m.group("depts")
+    return None
+
+
+def heading_of(rest: str) -> str:
+    """The short title a clause starts with: 【适用范围】, a heading-only line, or a short first sentence."""
+    m = BRACKET_TITLE.match(rest)
+    if m:
+        return m.group(1)
+    if len(rest) <= HEADING_MAX and not re.search(r"[。；;，,：:]", rest):
+        return rest
+    first = re.match(r"^([^。；;，,：:]{2,30})。", rest)
+    return first.group(1) if first else ""
+
+
+class TreeBuilder:
+    def __init__(self, id_prefix: str):
+        self.id_prefix = id_prefix
+        self.clauses: list[Clause] = []
+        self.stack: list[Clause] = []
+        self.warnings: list[str] = []
+        self.last_number: dict[tuple[Optional[str], str], int] = {}
+
+    def new_clause(self, path: list[str], label: str, style: str, lineno: int, parent: Optional[Clause]) -> Clause:
+        c = Clause(id=f"{self.id_prefix}c{len(self.clauses):04d}", path=path, label=label, style=style,
+                   heading="", text="", lineno=lineno, parent_id=parent.id if parent else None)
+        self.clauses.append(c)
+        if parent:
+            parent.children.append(c)
+        return c
+
+    def accepts(self, lab: Label) -> bool:
+        if not lab.continuation_only:
+            return True
+        # "3 将…" (a digit with no dot) is a label only where it continues a running 1. 2. list
+        for c in reversed(self.stack):
+            if c.style == lab.style:
+                return self.last_number.get((c.parent_id, c.style)) == (lab.number or 0) - 1
+        return False
+
+    def check_number(self, parent: Optional[Clause], lab: Label, lineno: int) -> None:
+        key = (parent.id if parent else None, lab.style)
+        prev = self.last_number.get(key)
+        if lab.number is not None and prev is not None and lab.number != prev + 1:
+            expected = prev + 1
+            self.warnings.append(f"line {lineno}: label {lab.text} out of sequence (expected number {expected}); kept as printed")
+        if lab.number is not None:
+            self.last_number[key] = lab.number
+
+    def open_label(self, lab: Label, line: Line) -> Clause:
+        styles = [c.style for c in self.stack]
+        if lab.style in styles:
+            del self.stack[styles.index(lab.style):]
+        parent = self.stack[-1] if self.stack else None
+        self.check_number(parent, lab, line.lineno)
+        path = (parent.path if parent else []) + [lab.text]
+        c = self.new_clause(path, lab.text, lab.style, line.lineno, parent)
+        rest = line.text[lab.end:].lstrip("、．. \u3000")
+        c.text = line.text
+        c.heading = heading_of(rest)
+        rest = BRACKET_TITLE.sub("", rest)
+        c.body = [rest] if rest else []
+        self.stack.append(c)
+        return c
+
+    def by_id_parent(self, clause: Clause) -> Clause:
+        return next(c for c in self.stack if c.id == clause.parent_id)
+
+    @staticmethod
+    def closes_list(cur: Clause, text: str) -> bool:
+        """An unlabeled paragraph after a one-sentence list item speaks for the whole list, not the item."""
+        own = "".join(cur.body)
+        return (cur.parent_id is not None and len(cur.body) == 1 and len(own) <= HEADING_MAX
+                and own.endswith("。") and len(text) > len(own) and cur.style not in ("article", "chapter", "section"))
+
+    def add_line(self, line: Line) -> None:
+        if not self.stack:
+            pre = self.clauses[0] if self.clauses and self.clauses[0].style == "preamble" else None
+            if pre is None:
+                pre = Clause(id=f"{self.id_prefix}c0000", path=[], label="", style="preamble", heading="",
+                             text="", lineno=line.lineno)
+                self.clauses.insert(0, pre)
+            pre.text = f"{pre.text}\n{line.text}" if pre.text else line.text
+            pre.body.append(line.text)
+            return
+        if trailer_departments(line.text) is not None:
+            owner = next((c for c in reversed(self.stack) if c.heading and c.body[:1] == [c.heading]),
+                         self.stack[-1])
+            owner.trailers.append(line.text)
+            owner.text = f"{owner.text}\n{line.text}"
+            return
+        cur = self.stack[-1]
+        if self.closes_list(cur, line.text):
+            cur = self.by_id_parent(cur)
+        cur.text = f"{cur.text}\n{line.text}"
+        cur.body.append(line.text)
+
+
+INLINE = re.compile(r"(?:(?<=[：:；;。，,])|^)\s*([（(]\d{1,2}[）)]|[（(][一二三四五六七八九十]+[）)]|[①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]|[一二三四五六七八九十]+是)")
+
+
+def inline_items(text: str) -> list[tuple[int, Label]]:
+    """Positions of an inline enumeration （1）…（2）… / 一是…二是… that runs 1, 2, 3 in one style."""
+    found: list[tuple[int, Label]] = []
+    for m in INLINE.finditer(text):
+        lab = match_label(m.group(1), inline=True)
+        if lab is None:
+            continue
+        if lab.style == "shi" or text[max(0, m.start(1) - 1):m.start(1)] not in "，,":
+            found.append((m.start(1), lab))
+    for start_i, (pos, lab) in enumerate(found):
+        if lab.number != 1:
+            continue
+        run = [(pos, lab)]
+        for p2, l2 in found[start_i + 1:]:
+            if l2.style == lab.style and l2.number == run[-1][1].number + 1:
+                run.append((p2, l2))
+        if len(run) >= 2:
+            return run
+    return []
+
+
+def split_inline(builder: TreeBuilder, clause: Clause) -> None:
+    for i, para in enumerate(list(clause.body)):
+        run = inline_items(para)
+        if not run:
+            continue
+        intro = para[:run[0][0]].rstrip()
+        clause.body[i] = intro
+        clause.text = clause.text.replace(para, intro)
+        clause.heading = clause.heading or heading_of(intro)
+        for j, (pos, lab) in enumerate(run):
+            end = run[j + 1][0] if j + 1 < len(run) else len(para)
+            seg = para[pos:end].strip()
+            child = builder.new_clause(clause.path + [lab.text], lab.text, lab.style, clause.lineno, clause)
+            child.text = seg
+            rest = seg[lab.end:].lstrip("、．. \u3000")
+            child.body = [rest]
+            child.heading = heading_of(rest)
+        return
+
+
+def build_tree(lines: list[Line], id_prefix: str = "") -> tuple[list[Clause], list[str]]:
+    """Clauses in document order (a preamble clause with path [] first when text precedes any label)."""
+    b = TreeBuilder(id_prefix)
+    for line in lines:
+        lab = match_label(line.text)
+        if lab and b.accepts(lab):
+            b.open_label(lab, line)
+        else:
+            b.add_line(line)
+    for c in list(b.clauses):
+        if c.style != "preamble":
+            split_inline(b, c)
+    ordered = order_clauses(b.clauses)
+    for n, c in enumerate(ordered):
+        c.id = f"{id_prefix}c{n:04d}"
+    for c in ordered:
+        for ch in c.children:
+            ch.parent_id = c.id
+    return ordered, b.warnings
+
+
+def order_clauses(clauses: list[Clause]) -> list[Clause]:
+    roots = [c for c in clauses if c.parent_id is None]
+    return [c for r in roots for c in r.walk()]
