@@ -59,3 +59,36 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("xinyi: interrupted\n")
         sys.exit(130)
+
+
+def parse_as_of(value: Optional[str]):
+    from datetime import date
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--as-of: expected a date YYYY-MM-DD, got {value!r}", 2)
+
+
+@app.command()
+def check(db: DbOption,
+          profile: Annotated[Path, typer.Option("--profile", help="enterprise profile JSON (shared/contract/profile.md)")],
+          as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD, default today")] = None) -> None:
+    """Which measures apply to an enterprise, rule by rule, with reasons and citations.
+    Example: xinyi check --db kb.sqlite --profile company.json --as-of 2026-11-22"""
+    from knowledge.check import check_profile, ProfileError
+    from knowledge.db import KBError
+    day = parse_as_of(as_of)
+    try:
+        data = json.loads(profile.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        fail(f"{profile}: no such file", 2)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        fail(f"{profile}: not valid JSON ({exc})", 2)
+    try:
+        emit(check_profile(db, data, day))
+    except ProfileError as exc:
+        fail(f"{profile.name}: {exc}", 2)
+    except KBError as exc:
+        fail(str(exc))

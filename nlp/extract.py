@@ -154,10 +154,13 @@ class Extractor:
     def own_text(self, clause: Clause) -> str:
         return "".join(clause.body)
 
-    def new_condition(self, clause: Clause, role: str, text: str, group: str = "") -> Condition:
+    def new_condition(self, clause: Clause, role: str, text: str, group: str = "",
+                      predicate: Optional[dict] = None) -> Condition:
         text = text.strip().strip("；;，,")
+        if predicate is None:
+            predicate = parse_predicate(text, role)
         cond = Condition(id=f"{self.doc_id}-k{len(self.conditions):03d}", clause_id=clause.id, path=clause.path,
-                         role=role, text=text, predicate=parse_predicate(text, role), group=group)
+                         role=role, text=text, predicate=predicate, group=group)
         self.conditions.append(cond)
         return cond
 
@@ -291,8 +294,10 @@ class Extractor:
                 if m:
                     self.exclusion_sentences.add(sent)
                     cond_text = re.sub(r"^(?:确保|保证|对于?)", "", m.group("cond"))
-                    self.exclusions.append(self.new_condition(clause, "incentive_eligibility", sent_tail(sent, cond_text),
-                                                              "exclusion"))
+                    excluded = parse_predicate(cond_text)
+                    self.exclusions.append(self.new_condition(
+                        clause, "incentive_eligibility", sent_tail(sent, cond_text), "exclusion",
+                        {"not": excluded} if excluded else None))
 
     def read_prose(self) -> None:
         for clause in self.clauses:

@@ -1,0 +1,324 @@
+"""evaluate(kb, profile, as_of) → results: a pure function over the typed predicates, in three values.
+
+A condition is met / not_met / unknown; a missing fact is unknown, never false or zero. A rule `applies`
+when its combinator is satisfied, `does_not_apply` as soon as a required condition fails (even if others
+are unknown), `undetermined` otherwise. A document's jurisdiction and scope gate all of its rules.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+from nlp.departments import canonical_department
+from nlp.predicates import grammar
+from nlp.regions import contains, resolve_region
+
+MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
+DATA = Path(__file__).parent / "data"
+
+
+@lru_cache(maxsize=1)
+def labels() -> dict:
+    return json.loads((DATA / "labels.json").read_text(encoding="utf-8"))
+
+
+def fact_label(field: str) -> str:
+    return labels()["facts"].get(field, {}).get("label", field)
+
+
+def event_label(kind: str) -> str:
+    return labels()["events"].get(kind, kind)
+
+
+def years_before(d: date, years: int = 0, months: int = 0) -> date:
+    """The same calendar day `years`/`months` earlier (29 Feb → 28 Feb): the first day inside the window."""
+    total = d.year * 12 + (d.month - 1) - years * 12 - months
+    y, m = divmod(total, 12)
+    m += 1
+    day = d.day
+    while True:
+        try:
+            return date(y, m, day)
+        except ValueError:
+            day -= 1
+
+
+def parse_day(value: Any) -> Optional[date]:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+# ---- three-valued logic -----------------------------------------------------------------------
+
+def all3(values: list[str]) -> str:
+    if NOT_MET in values:
+        return NOT_MET
+    return MET if all(v == MET for v in values) else UNKNOWN
+
+
+def any3(values: list[str]) -> str:
+    if MET in values:
+        return MET
+    return NOT_MET if values and all(v == NOT_MET for v in values) else UNKNOWN
+
+
+def not3(value: str) -> str:
+    return {MET: NOT_MET, NOT_MET: MET}.get(value, UNKNOWN)
+
+
+# ---- predicate evaluation ---------------------------------------------------------------------
+
+CMP = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<=": lambda a, b: a <= b,
+       ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, ">": lambda a, b: a > b}
+LEVEL_CN = {1: "一级", 2: "二级", 3: "三级"}
+
+
+def show(field: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if field == "standardization_level" and value in LEVEL_CN:
+        return LEVEL_CN[value]
+    if field == "employees":
+        return f"{value}人"
+    return str(value)
+
+
+def eval_fact(node: dict, profile: dict) -> tuple[str, str]:
+    field, op, want = node["fact"], node.get("op", "=="), node.get("value")
+    have = profile.get(field)
+    if have is None:
+        return UNKNOWN, f"尚不清楚{fact_label(field)}"
+    try:
+        ok = CMP[op](have, want)
+    except TypeError:
+        return UNKNOWN, f"{fact_label(field)}的取值无法比较：{have}"
+    need = {"==": "", "<=": "及以上" if field == "standardization_level" else "及以下", ">=": "及以上"}.get(op, op)
+    return (MET if ok else NOT_MET), f"{fact_label(field)}为{show(field, have)}（要求：{show(field, want)}{need}）"
+
+
+def industry_matches(have: str, want: str) -> bool:
+    try:
+        from nlp.industries import industry_matches as vocab_match
+        if vocab_match(have, want):
+            return True
+    except ImportError:
+        pass
+    return bool(have and want) and (want in have or have in want)
+
+
+def eval_industry(node: dict, profile: dict) -> tuple[str, str]:
+    terms, have = node["industry_any"], profile.get("industries")
+    if have is None:
+        return UNKNOWN, f"尚不清楚所属行业（本条适用于：{'、'.join(terms)}）"
+    hit = [h for h in have if any(industry_matches(h, t) for t in terms)]
+    if hit:
+        return MET, f"所属行业“{'、'.join(hit)}”属于{'、'.join(terms)}"
+    return NOT_MET, f"所属行业“{'、'.join(have) or '无'}”不属于{'、'.join(terms)}"
+
+
+def family(kind: str) -> tuple[list[str], dict]:
+    g = grammar()
+    members = g["families"].get(kind, [kind])
+    return members, g["family_filters"].get(kind, {})
+
+
+def field_matches(field: str, want: Any, have: Any) -> Optional[bool]:
+    if have is None:
+        return None
+    if isinstance(want, dict):
+        return all(CMP[op](have, v) for op, v in want.items())
+    if field == "authority":
+        return canonical_department(str(have)) == canonical_department(str(want)) or str(want) in str(have)
+    return have == want
+
+
+def event_in_window(ev: dict, start: Optional[date], end: date) -> Optional[bool]:
+    d = parse_day(ev.get("date"))
+    if d:
+        return start is None or start <= d <= end if d <= end else False
+    lo, hi = parse_day(ev.get("date_from")), parse_day(ev.get("date_to"))
+    if start is None and (lo or hi or "date" not in ev):
+        return True
+    if lo and hi:
+        if start <= lo and hi <= end:
+            return True
+        if hi < start or lo > end:
+            return False
+    return None
+
+
+def event_match(ev: dict, want: dict, start: Optional[date], end: date) -> Optional[bool]:
+    members, filters = family(want["type"])
+    if ev.get("type") not in members:
+        return False
+    verdicts = []
+    for field, value in {**filters.get(ev.get("type"), {}), **{k: v for k, v in want.items() if k != "type"}}.items():
+        verdicts.append(field_matches(field, value, ev.get(field)))
+    verdicts.append(event_in_window(ev, start, end))
+    if False in verdicts:
+        return False
+    return None if None in verdicts else True
+
+
+def absent_covers(profile: dict, kind: str, years: Optional[int]) -> bool:
+    """Has the speaker denied every event type of this family for at least this long?"""
+    denied = profile.get("absent_events") or []
+    members, _ = family(kind)
+
+    def covered(member: str) -> bool:
+        for d in denied:
+            d_members, _ = family(d.get("type", ""))
+            if member in d_members or d.get("type") == member:
+                span = d.get("within_years")
+                if span is None or (years is not None and span >= years):
+                    return True
+        return False
+    return all(covered(m) for m in members)
+
+
+def describe_event(want: dict) -> str:
+    text = event_label(want["type"])
+    if want.get("severity"):
+        text = f"{want['severity']}{text}"
+    if want.get("responsible"):
+        text = text.replace("生产安全事故", "生产安全责任事故")
+    if isinstance(want.get("fatalities"), dict):
+        text = f"造成人员死亡的{text}"
+    if want.get("major"):
+        text = f"重大{text}"
+    if want.get("authority"):
+        text = f"{want['authority']}作出的{text}"
+    return text
+
+
+def eval_event(node: dict, profile: dict, as_of: date) -> tuple[str, str]:
+    want = node["event"]
+    within = node.get("within") or ({"years": grammar()["default_within_years"][want["type"]]}
+                                    if want["type"] in grammar()["default_within_years"] else None)
+    need = node.get("at_least", 1)
+    start = years_before(as_of, within.get("years", 0), within.get("months", 0)) if within else None
+    span = (f"{within['years']}年内" if "years" in within else f"{within['months']}个月内") if within else "曾经"
+    window_text = f"（{start.isoformat()} 至 {as_of.isoformat()}）" if start else ""
+    what = describe_event(want)
+    events = profile.get("events")
+    if events is None:
+        if absent_covers(profile, want["type"], within.get("years") if within else None):
+            return NOT_MET, f"据您所述，{span}{window_text}没有{what}"
+        return UNKNOWN, f"尚不清楚{span}{window_text}是否有{what}"
+    definite, possible = [], []
+    for ev in events:
+        verdict = event_match(ev, want, start, as_of)
+        if verdict:
+            definite.append(ev)
+        elif verdict is None:
+            possible.append(ev)
+    count = "" if need == 1 else f"{need}次及以上"
+    if len(definite) >= need:
+        dates = "、".join(str(e.get("date") or e.get("date_from") or "日期不详") for e in definite)
+        return MET, f"{span}{window_text}有{count}{what}（{dates}）"
+    if len(definite) + len(possible) >= need:
+        return UNKNOWN, f"已有记录是否属于{span}{window_text}的{what}尚不确定，需要补充日期或细节"
+    return NOT_MET, f"{span}{window_text}没有{count}{what}"
+
+
+def evaluate_predicate(node: Optional[dict], profile: dict, as_of: date) -> tuple[str, str]:
+    if node is None:
+        return UNKNOWN, "该条件的表述无法自动判断，需要人工核实"
+    if "all" in node or "any" in node:
+        parts = [evaluate_predicate(n, profile, as_of) for n in node.get("all") or node.get("any")]
+        status = (all3 if "all" in node else any3)([s for s, _ in parts])
+        shown = [b for s, b in parts if s == status] or [b for _, b in parts]
+        return status, "；".join(shown)
+    if "not" in node:
+        status, because = evaluate_predicate(node["not"], profile, as_of)
+        return not3(status), because
+    if "fact" in node:
+        return eval_fact(node, profile)
+    if "industry_any" in node:
+        return eval_industry(node, profile)
+    if "event" in node:
+        return eval_event(node, profile, as_of)
+    return UNKNOWN, "未知的条件类型"
+
+
+# ---- documents and rules ----------------------------------------------------------------------
+
+def citation(doc: dict, path: list, quote: str) -> dict:
+    return {"source_file": doc["source_file"], "document_id": doc["id"], "title": doc.get("title"),
+            "version": doc.get("version"), "path": path, "quote": quote}
+
+
+def jurisdiction_result(doc: dict, profile: dict) -> Optional[dict]:
+    jur = doc.get("jurisdiction")
+    if not jur:
+        return None
+    region = profile.get("region")
+    text = f"适用地域：{jur}"
+    cite = citation(doc, [], doc.get("title") or doc["source_file"])
+    if not region:
+        return {"text": text, "status": UNKNOWN, "because": f"尚不清楚贵单位所在地区（本文件适用于{jur}）",
+                "citation": cite, "field": "region"}
+    inside = contains(jur, region)
+    full = resolve_region(region) or region
+    if inside is None:
+        return {"text": text, "status": UNKNOWN, "because": f"无法识别地区“{region}”", "citation": cite,
+                "field": "region"}
+    if inside:
+        return {"text": text, "status": MET, "because": f"{full}在{jur}范围内", "citation": cite}
+    return {"text": text, "status": NOT_MET, "because": f"{full}不在{jur}范围内", "citation": cite}
+
+
+def condition_result(cond: dict, doc: dict, profile: dict, as_of: date) -> dict:
+    status, because = evaluate_predicate(cond.get("predicate"), profile, as_of)
+    return {"id": cond["id"], "text": cond["text"], "role": cond["role"], "status": status, "because": because,
+            "predicate": cond.get("predicate"), "citation": citation(doc, cond["path"], cond["text"])}
+
+
+def rule_status(combinator: str, gates: list[str], statuses: list[str]) -> str:
+    own = (any3 if combinator == "any" else all3)(statuses)
+    overall = all3([*gates, own])
+    return {MET: "applies", NOT_MET: "does_not_apply"}[overall] if overall != UNKNOWN else "undetermined"
+
+
+def evaluate(kb: dict, profile: dict, as_of: date) -> list[dict]:
+    """Every rule of every document, with its conditions (gates first) and measures, each cited."""
+    results = []
+    for doc in kb["documents"].values():
+        rules = [r for r in kb["rules"] if r["document_id"] == doc["id"]]
+        if not rules:
+            continue
+        gates = []
+        jr = jurisdiction_result(doc, profile)
+        if jr:
+            gates.append(jr)
+        scope = [c for c in kb["conditions"].values() if c["document_id"] == doc["id"] and c["role"] == "scope"]
+        if scope:
+            parts = [condition_result(c, doc, profile, as_of) for c in scope]
+            status = any3([p["status"] for p in parts])
+            deciding = [p for p in parts if p["status"] == status] if status != NOT_MET else parts
+            gates.append({"text": "适用范围：" + "；".join(p["text"] for p in parts), "status": status,
+                          "because": "；".join(p["because"] for p in deciding),
+                          "citation": citation(doc, parts[0]["citation"]["path"][:-1] or parts[0]["citation"]["path"],
+                                               "；".join(p["text"] for p in parts)),
+                          "alternatives": parts})
+        for rule in rules:
+            conds = [condition_result(kb["conditions"][cid], doc, profile, as_of)
+                     for cid in rule["condition_ids"] if cid in kb["conditions"]]
+            status = rule_status(rule["combinator"], [g["status"] for g in gates], [c["status"] for c in conds])
+            measures = [kb["measures"][mid] for mid in rule["measure_ids"] if mid in kb["measures"]]
+            results.append({
+                "source_file": doc["source_file"], "document_id": doc["id"], "document_title": doc.get("title"),
+                "document_version": doc.get("version"), "rule_id": rule["id"], "kind": rule["kind"],
+                "combinator": rule["combinator"], "status": status,
+                "conditions": [*gates, *conds],
+                "measures": [{"id": m["id"], "kind": m["kind"], "text": m["text"], "departments": m["departments"],
+                              "citation": citation(doc, m["path"], m["text"])} for m in measures],
+            })
+    return results
