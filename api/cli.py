@@ -92,3 +92,62 @@ def check(db: DbOption,
         fail(f"{profile.name}: {exc}", 2)
     except KBError as exc:
         fail(str(exc))
+
+
+@app.command()
+def serve(db: DbOption,
+          host: Annotated[str, typer.Option("--host", help="interface to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option("--port", help="TCP port")] = 8000) -> None:
+    """Serve the KB read-only over HTTP (OpenAPI at /docs). Example: xinyi serve --db kb.sqlite --port 8000"""
+    import uvicorn
+    from api.app import Settings, create_app
+    from knowledge.db import KBError, open_db
+    try:
+        open_db(db, readonly=True).conn.close()
+    except KBError as exc:
+        fail(str(exc))
+    uvicorn.run(create_app(Settings(db_path=db)), host=host, port=port)
+
+
+@app.command()
+def measures(db: DbOption,
+             department: Annotated[Optional[str], typer.Option("--department", help="fuzzy, e.g. 财政局")] = None,
+             kind: Annotated[Optional[str], typer.Option("--kind", help="incentive, penalty, other")] = None,
+             fmt: Annotated[str, typer.Option("--format", help="json or csv")] = "json") -> None:
+    """The 措施清单, optionally by department and kind.
+    Example: xinyi measures --db kb.sqlite --department 财政局 --format csv"""
+    from knowledge.db import KBError, open_db
+    from knowledge.search import list_measures, measures_csv
+    if fmt not in ("json", "csv"):
+        fail(f"--format: expected json or csv, got {fmt!r}", 2)
+    try:
+        rows = list_measures(open_db(db, readonly=True), department=department, kind=kind)
+    except KBError as exc:
+        fail(str(exc))
+    if fmt == "csv":
+        sys.stdout.write(measures_csv(rows))
+    else:
+        emit(rows)
+
+
+if __name__ == "__main__":
+    main()
+
+
+@app.command()
+def ask(question: Annotated[str, typer.Argument(help="a question in Chinese")], db: DbOption,
+        session: Annotated[Optional[str], typer.Option("--session", help="continue this conversation")] = None,
+        as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD, default today")] = None) -> None:
+    """Chat: facts from Chinese text, cited answers, and the follow-up questions that decide them.
+    Example: xinyi ask --db kb.sqlite "我们是无锡的危化品企业，标准化二级，能享受什么？\""""
+    from knowledge.db import KBError
+    from knowledge.dialogue import ask as ask_question
+    day = parse_as_of(as_of)
+    if not question.strip():
+        fail("question: expected a non-empty Chinese question", 2)
+    if not db.exists():
+        fail(f"{db}: no knowledge base here; run `xinyi ingest corpus/ --db {db}` first")
+    try:
+        emit(ask_question(db, question, session, day))
+    except KBError as exc:
+        fail(str(exc))

@@ -209,6 +209,10 @@ def eval_event(node: dict, profile: dict, as_of: date) -> tuple[str, str]:
     what = describe_event(want)
     events = profile.get("events")
     if events is None:
+        stated = [ev for ev in profile.get("stated_events") or [] if event_match(ev, want, start, as_of)]
+        if len(stated) >= need:
+            dates = "、".join(str(e.get("date") or e.get("date_from") or "日期不详") for e in stated)
+            return MET, f"据您所述，{span}{window_text}有{what}（{dates}）"
         if absent_covers(profile, want["type"], within.get("years") if within else None):
             return NOT_MET, f"据您所述，{span}{window_text}没有{what}"
         return UNKNOWN, f"尚不清楚{span}{window_text}是否有{what}"

@@ -1,0 +1,91 @@
+"""create_app(Settings) → the FastAPI app serving the KB read-only. Example:
+    uvicorn --factory 'api.app:app_from_env'   (XINYI_DB=kb.sqlite)   or   xinyi serve --db kb.sqlite
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from knowledge.check import ProfileError
+from knowledge.db import KBError
+
+from .deps import APIError
+from .routes import check, clauses, conditions, documents, measures
+
+LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = Path("kb.sqlite")
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls(db_path=Path(os.environ.get("XINYI_DB", "kb.sqlite")))
+
+
+def error(status: int, message: str, field: str | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "field": field}, status_code=status)
+
+
+def field_name(loc) -> str | None:
+    parts = [str(p) for p in loc if p not in LOCATIONS]
+    if not parts:
+        return str(loc[-1]) if loc else None
+    out = parts[0]
+    for p in parts[1:]:
+        out += f"[{p}]" if p.isdigit() else f".{p}"
+    return out
+
+
+async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errs = exc.errors()
+    if not errs:
+        return error(422, "invalid request")
+    first = errs[0]
+    field = field_name(first.get("loc") or ())
+    return error(422, f"{field}: {first.get('msg', 'invalid')}" if field else first.get("msg", "invalid"), field)
+
+
+async def on_profile(request: Request, exc: ProfileError) -> JSONResponse:
+    m = re.search(r"field '([^']+)'", str(exc))
+    return error(422, str(exc), m.group(1) if m else "profile")
+
+
+async def on_kb(request: Request, exc: KBError) -> JSONResponse:
+    return error(503, f"knowledge base unavailable: {exc}")
+
+
+async def on_api(request: Request, exc: APIError) -> JSONResponse:
+    return error(exc.status, exc.error, exc.field)
+
+
+async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return JSONResponse({"error": str(exc.detail), "field": None}, status_code=exc.status_code,
+                        headers=getattr(exc, "headers", None))
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(title="信易 xinyi", version="0.1.0",
+                  description="Safety-production credit policies: documents, 措施清单, 行为清单, clause search, "
+                              "and which incentives or penalties apply to an enterprise, with citations.")
+    app.state.settings = settings
+    for r in (documents.router, measures.router, clauses.router, conditions.router, check.router):
+        app.include_router(r)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(ProfileError, on_profile)
+    app.add_exception_handler(KBError, on_kb)
+    app.add_exception_handler(APIError, on_api)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    return create_app(Settings.from_env())

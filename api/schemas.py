@@ -1,0 +1,34 @@
+"""The API's pydantic models: the check request body and the error shape. Everything else is plain dicts."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+WUXI_HAZCHEM_EXAMPLE = {
+    "profile": {
+        "region": "江苏省无锡市",
+        "industries": ["危险化学品储存"],
+        "major_hazard_source": True,
+        "employees": 60,
+        "standardization_level": 2,
+        "standardization_in_operation": True,
+        "events": [],
+    },
+    "as_of": "2026-11-22",
+}
+
+
+class CheckRequest(BaseModel):
+    """An enterprise profile (shared/contract/profile.md) and the day to evaluate on (default today)."""
+    model_config = ConfigDict(json_schema_extra={"examples": [WUXI_HAZCHEM_EXAMPLE]})
+
+    profile: dict[str, Any] = Field(description="enterprise profile: region, industries, employees, events …")
+    as_of: Optional[date] = Field(None, description="YYYY-MM-DD; default today")
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer: what went wrong and, for bad input, which field."""
+    error: str
+    field: Optional[str] = None

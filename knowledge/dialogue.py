@@ -1,0 +1,318 @@
+"""Chat turns: intent, facts merged across turns (a correction replaces), which question decides most.
+
+`ask(db_path, message, session_id, as_of)` → the contract shape {session_id, reply, facts, questions, results,
+citations}. Sessions live in the KB's SQLite, so a conversation survives a restart.
+"""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from nlp.departments import canonical_department
+from nlp.facts import parse_facts
+
+from .db import now, open_db
+from .evaluate import event_label, evaluate, labels
+from .queries import load_kb
+
+NLP_DATA = Path(__file__).resolve().parent.parent / "nlp" / "data"
+KIND_CN = {"incentive": "激励", "penalty": "惩戒", "other": "其他"}
+
+
+@lru_cache(maxsize=1)
+def intent_cues() -> dict[str, re.Pattern]:
+    raw = json.loads((NLP_DATA / "intents.json").read_text(encoding="utf-8"))
+    return {k: re.compile(v) for k, v in raw.items() if not k.startswith("_")}
+
+
+# ---- facts across turns ---------------------------------------------------------------------
+
+def merge_facts(old: dict, new: dict) -> dict:
+    """Later statements replace earlier ones; events accumulate; a stated event lifts an earlier denial."""
+    merged = {k: v for k, v in old.items() if not k.startswith("_")}
+    for key, value in new.items():
+        if key.startswith("_"):
+            continue
+        if key == "events":
+            merged["events_stated"] = [*merged.get("events_stated", []), *value]
+        elif key == "absent_events":
+            kept = [a for a in merged.get("absent_events", []) if a["type"] not in {v["type"] for v in value}]
+            merged["absent_events"] = [*kept, *value]
+        else:
+            merged[key] = value
+    stated = {e["type"] for e in new.get("events", [])}
+    if stated and merged.get("absent_events"):
+        merged["absent_events"] = [a for a in merged["absent_events"] if a["type"] not in stated]
+    return merged
+
+
+def profile_of(facts: dict) -> dict:
+    """A check profile from chat facts: stated events are known, denials cover the rest; history stays open."""
+    profile = {k: v for k, v in facts.items() if k not in ("events_stated",)}
+    if facts.get("events_stated"):
+        profile["known_events"] = facts["events_stated"]
+    return profile
+
+
+# ---- intents --------------------------------------------------------------------------------
+
+def detect_intent(message: str, facts: dict) -> tuple[str, dict]:
+    c = intent_cues()
+    m = c["where"].search(message)
+    if m and (m.group("term") or m.group("term2")):
+        return "where", {"term": m.group("term") or m.group("term2")}
+    m = c["department"].search(message)
+    if m and not facts.get("region"):
+        kind = None
+        if m.group("kind"):
+            kind = "incentive" if m.group("kind") in ("激励", "奖励") else "penalty"
+        return "department", {"dept": m.group("dept"), "kind": kind}
+    if c["why_not"].search(message):
+        return "why_not", {}
+    if facts.get("_hypothetical"):
+        return "what_if", {}
+    if c["eligibility"].search(message) or any(not k.startswith("_") for k in facts):
+        return "eligibility", {}
+    return "unknown", {}
+
+
+# ---- answers ----------------------------------------------------------------------------------
+
+def clause_ref(title: Optional[str], path: list) -> str:
+    return f"《{title}》{''.join(path)}" if title else "".join(path)
+
+
+def cite(m: dict, doc: dict) -> dict:
+    return {"source_file": doc["source_file"], "document_id": doc["id"], "title": doc.get("title"),
+            "version": doc.get("version"), "path": m.get("path", []), "quote": m["text"]}
+
+
+def answer_where(kb: dict, term: str) -> tuple[str, list[dict]]:
+    hits = [m for m in kb["measures"].values() if term in m["text"]]
+    if not hits:
+        hits = [c for c in kb["clauses"].values() if term in c["text"] and c["path"]]
+    citations = [cite(h, kb["documents"][h["document_id"]]) for h in hits]
+    if not citations:
+        return f"在已收录的文件中没有找到“{term}”。", []
+    lines = [f"“{term}”出现在以下条款："]
+    for c in citations:
+        lines.append(f"· {clause_ref(c['title'], c['path'])}：{c['quote'][:60]}")
+    return "\n".join(lines), citations
+
+
+def department_matches(query: str, names: list[str]) -> bool:
+    want = canonical_department(query)
+    core = re.sub(r"^[市县区省旗]", "", query)
+    return any(core in n or (want is not None and canonical_department(n) == want) for n in names)
+
+
+def answer_department(kb: dict, dept: str, kind: Optional[str]) -> tuple[str, list[dict]]:
+    hits = [m for m in kb["measures"].values() if department_matches(dept, m["departments"])
+            and (kind is None or m["kind"] == kind)]
+    citations = [cite(m, kb["documents"][m["document_id"]]) for m in hits]
+    what = f"{KIND_CN[kind]}措施" if kind else "措施"
+    if not citations:
+        return f"没有找到由{dept}负责的{what}。", []
+    lines = [f"{dept}负责的{what}共 {len(citations)} 项："]
+    for c in citations:
+        lines.append(f"· {c['quote'][:60]}（{clause_ref(c['title'], c['path'])}）")
+    return "\n".join(lines), citations
+
+
+def unknown_fields(cond: dict) -> list[str]:
+    """Which profile facts would decide an unknown condition."""
+    if cond.get("field"):
+        return [cond["field"]]
+    out: list[str] = []
+
+    def walk(node):
+        if not isinstance(node, dict):
+            return
+        for key in ("all", "any"):
+            for n in node.get(key, []):
+                walk(n)
+        if "not" in node:
+            walk(node["not"])
+        if "fact" in node:
+            out.append(node["fact"])
+        if "industry_any" in node:
+            out.append("industries")
+        if "event" in node:
+            out.append("event:" + node["event"]["type"])
+    walk(cond.get("predicate"))
+    for alt in cond.get("alternatives", []):
+        if alt["status"] == "unknown":
+            out.extend(unknown_fields(alt))
+    return out
+
+
+def follow_up_questions(results: list[dict]) -> list[dict]:
+    """Only what decides an undetermined rule, the fact that decides most rules first."""
+    weight: dict[str, dict] = {}
+    for r in results:
+        if r["status"] != "undetermined":
+            continue
+        for cond in r["conditions"]:
+            if cond["status"] != "unknown" or cond.get("predicate") is None and not cond.get("field") \
+                    and not cond.get("alternatives"):
+                continue
+            for f in dict.fromkeys(unknown_fields(cond)):
+                entry = weight.setdefault(f, {"field": f, "rules": 0, "condition": cond})
+                entry["rules"] += 1
+    ordered = sorted(weight.values(), key=lambda e: (-e["rules"], e["field"] != "region"))
+    questions = []
+    for e in ordered[:3]:
+        f = e["field"]
+        if f.startswith("event:"):
+            text = f"近三年贵单位是否有{event_label(f[6:])}？"
+        else:
+            text = labels()["facts"].get(f, {}).get("question", f"请补充：{f}")
+        cond = e["condition"]
+        questions.append({"question": text, "field": f,
+                          "why": f"这决定了 {e['rules']} 条规则是否适用，依据：{cond['text'][:40]}",
+                          "citation": cond["citation"]})
+    return questions
+
+
+def relevant(results: list[dict]) -> list[dict]:
+    """Documents whose jurisdiction does not exclude the enterprise."""
+    excluded = {r["document_id"] for r in results
+                if any(c["text"].startswith("适用地域") and c["status"] == "not_met" for c in r["conditions"])}
+    return [r for r in results if r["document_id"] not in excluded]
+
+
+def answer_eligibility(results: list[dict], kind: Optional[str]) -> str:
+    lines = []
+    by_doc: dict[str, list[dict]] = {}
+    for r in relevant(results):
+        if kind and r["kind"] != kind:
+            continue
+        by_doc.setdefault(r["document_id"], []).append(r)
+    if not by_doc:
+        return "根据您提供的地区，已收录的文件都不适用于贵单位；如地区有误，请告诉我所在的省、市、县。"
+    for rs in by_doc.values():
+        title = rs[0]["document_title"]
+        for k in ("incentive", "penalty"):
+            group = [r for r in rs if r["kind"] == k]
+            if not group:
+                continue
+            applying = [r for r in group if r["status"] == "applies"]
+            pending = [r for r in group if r["status"] == "undetermined"]
+            if applying:
+                lines.append(f"《{title}》：适用以下{KIND_CN[k]}措施——")
+                by_dept: dict[str, list[str]] = {}
+                for r in applying:
+                    for m in r["measures"]:
+                        dept = "、".join(m["departments"]) or "（未写明实施部门）"
+                        by_dept.setdefault(dept, []).append(
+                            f"{m['text'][:50]}（{clause_ref(title, m['citation']['path'])}）")
+                for dept, items in by_dept.items():
+                    lines.append(f"  【{dept}】")
+                    lines.extend(f"    · {x}" for x in items)
+            elif pending:
+                lines.append(f"《{title}》：{KIND_CN[k]}措施能否适用，还需要补充信息。")
+            else:
+                failed = [c for r in group for c in r["conditions"] if c["status"] == "not_met"][:1]
+                why = f"（{failed[0]['because']}，依据{clause_ref(title, failed[0]['citation']['path'])}）" \
+                    if failed else ""
+                lines.append(f"《{title}》：{KIND_CN[k]}措施不适用{why}。")
+    return "\n".join(lines)
+
+
+def answer_why_not(results: list[dict]) -> str:
+    lines = []
+    for r in relevant(results):
+        if r["status"] != "does_not_apply":
+            continue
+        failed = [c for c in r["conditions"] if c["status"] == "not_met"]
+        for c in failed[:2]:
+            lines.append(f"《{r['document_title']}》{KIND_CN[r['kind']]}规则不适用：{c['because']}"
+                         f"（{clause_ref(r['document_title'], c['citation']['path'])}：{c['text'][:40]}）")
+    return "\n".join(dict.fromkeys(lines)) or "目前没有因条件不满足而被排除的规则。"
+
+
+HELP = ("我可以帮您：① 根据企业情况判断能享受哪些守信激励、会受到哪些失信惩戒（例如：“我们是无锡的危化品企业，"
+        "标准化二级，三年内没有事故和处罚，能享受什么？”）；② 查某项措施出自哪份文件哪一条（“容缺受理出自哪条？”）；"
+        "③ 查某个部门负责哪些措施（“市财政局负责哪些激励措施？”）；④ 假设发生某事会怎样（“如果发生一起亡人事故会怎样？”）。")
+
+
+# ---- sessions -----------------------------------------------------------------------------------
+
+def load_session(db, session_id: Optional[str]) -> tuple[str, dict]:
+    if session_id:
+        rows = list(db["sessions"].rows_where("id = ?", [session_id]))
+        if rows:
+            return session_id, json.loads(rows[0]["facts"] or "{}")
+        return session_id, {}
+    return uuid.uuid4().hex[:12], {}
+
+
+def save_turn(db, session_id: str, facts: dict, message: str, reply: dict) -> None:
+    with db.conn:
+        exists = db["sessions"].count_where("id = ?", [session_id])
+        db["sessions"].upsert({"id": session_id, "facts": json.dumps(facts, ensure_ascii=False),
+                               "updated_at": now(), **({} if exists else {"created_at": now()})}, pk="id")
+        n = db.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM turns WHERE session_id = ?", [session_id]).fetchone()[0]
+        db["turns"].insert({"session_id": session_id, "n": n, "message": message,
+                            "reply": json.dumps(reply, ensure_ascii=False), "at": now()})
+
+
+def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_of: Optional[date] = None) -> dict:
+    as_of = as_of or date.today()
+    db = open_db(db_path)
+    session_id, old = load_session(db, session_id)
+    new = parse_facts(message, as_of)
+    facts = merge_facts(old, new)
+    intent, info = detect_intent(message, new)
+    kb = load_kb(db)
+    results: list[dict] = []
+    citations: list[dict] = []
+    questions: list[dict] = []
+    if intent == "where":
+        reply, citations = answer_where(kb, info["term"])
+    elif intent == "department":
+        reply, citations = answer_department(kb, info["dept"], info["kind"])
+    elif intent == "unknown" and not any(k for k in facts if not k.startswith("_")):
+        reply = HELP
+    else:
+        profile = profile_of(facts)
+        if new.get("_hypothetical"):
+            profile["events"] = [*facts.get("events_stated", [])]
+        elif facts.get("events_stated"):
+            profile["events_partial"] = facts["events_stated"]
+        results = evaluate(kb, with_partial_events(profile), as_of)
+        kind = None
+        if intent == "what_if":
+            kind = "penalty"
+        elif intent_cues()["kind_penalty"].search(message) and not intent_cues()["kind_incentive"].search(message):
+            kind = "penalty"
+        elif intent_cues()["kind_incentive"].search(message):
+            kind = "incentive"
+        reply = answer_why_not(results) if intent == "why_not" else answer_eligibility(results, kind)
+        questions = follow_up_questions(relevant(results))
+        if questions:
+            reply += "\n还需要您补充：" + "".join(f"\n· {q['question']}（{q['why']}）" for q in questions)
+        citations = [m["citation"] for r in results if r["status"] == "applies" for m in r["measures"]]
+    out = {"session_id": session_id, "intent": intent, "reply": reply,
+           "facts": {k: v for k, v in facts.items() if not k.startswith("_")},
+           "questions": [q["question"] for q in questions], "question_details": questions,
+           "results": results, "citations": citations}
+    save_turn(db, session_id, facts, message, {"reply": reply, "questions": out["questions"]})
+    return out
+
+
+def with_partial_events(profile: dict) -> dict:
+    """Stated events without a full history: the events list is not complete, so it stays unknown,
+    except where the speaker denied a type (absent_events) — handled by the evaluator."""
+    p = dict(profile)
+    known = p.pop("known_events", None)
+    partial = p.pop("events_partial", None)
+    if "events" not in p and (known or partial):
+        # what was stated is known to exist; the evaluator treats events as complete only for denied types
+        p["stated_events"] = known or partial
+    return p
