@@ -1,0 +1,83 @@
+"""xinyi ingest: idempotent, versioned, and bad input refused by name with the KB untouched."""
+import json
+import subprocess
+import sys
+import zipfile
+
+from conftest import CORPUS, ROOT
+
+XINYI = [sys.executable, "-c", "from api.cli import main; main()"]
+
+
+def run(*args):
+    return subprocess.run([*XINYI, *map(str, args)], capture_output=True, text=True, cwd=ROOT)
+
+
+def export(db):
+    p = run("export", "--db", db)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def test_ingest_twice_changes_nothing(tmp_path):
+    db = tmp_path / "kb.sqlite"
+    first = run("ingest", CORPUS, "--db", db)
+    assert first.returncode == 0, first.stderr
+    before = export(db)
+    second = run("ingest", CORPUS, "--db", db)
+    assert {d["status"] for d in json.loads(second.stdout)["documents"]} == {"unchanged"}
+    assert export(db) == before
+    assert len(before["documents"]) == 5
+
+
+def test_revised_document_becomes_next_version(tmp_path):
+    db = tmp_path / "kb.sqlite"
+    src = tmp_path / "003_de71b19c54652fc1.txt"
+    text = (CORPUS / src.name).read_text(encoding="utf-8")
+    src.write_text(text, encoding="utf-8")
+    assert run("ingest", src, "--db", db).returncode == 0
+    src.write_text(text.replace("（四）作为安全生产典型示范企业加以宣传推广。", "（四）作为安全生产典型示范企业加以宣传推广，优先推荐评优。"),
+                   encoding="utf-8")
+    assert run("ingest", src, "--db", db).returncode == 0
+    kb = export(db)
+    assert kb["documents"][0]["version"] == 2
+    assert sum("优先推荐评优" in m["text"] for m in kb["measures"]) == 1
+    assert len({m["id"] for m in kb["measures"]}) == len(kb["measures"])
+
+
+def bad_files(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "noise.txt").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "notes.xyz").write_text("第一条 测试。", encoding="utf-8")
+    (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (tmp_path / "flat.txt").write_text("这是一段没有任何条款结构的文字，只有一句话。", encoding="utf-8")
+    return ["empty.txt", "noise.txt", "notes.xyz", "broken.docx", "broken.pdf", "flat.txt"]
+
+
+def test_bad_input_is_refused_by_name_and_kb_untouched(tmp_path):
+    db = tmp_path / "kb.sqlite"
+    assert run("ingest", CORPUS / "003_de71b19c54652fc1.txt", "--db", db).returncode == 0
+    before = export(db)
+    for name in bad_files(tmp_path):
+        p = run("ingest", tmp_path / name, "--db", db)
+        assert p.returncode != 0, name
+        assert "Traceback" not in p.stderr
+        assert name in p.stderr.strip().splitlines()[0]
+    assert export(db) == before
+
+
+def test_docx_and_gb18030_inputs_ingest(tmp_path):
+    import docx
+    text = (CORPUS / "003_de71b19c54652fc1.txt").read_text(encoding="utf-8")
+    d = docx.Document()
+    for line in text.splitlines():
+        d.add_paragraph(line)
+    d.save(tmp_path / "wuxi.docx")
+    (tmp_path / "wuxi_gb.txt").write_bytes(text.replace("[bookmark: _GoBack]", "").encode("gb18030"))
+    db = tmp_path / "kb.sqlite"
+    p = run("ingest", tmp_path / "wuxi.docx", tmp_path / "wuxi_gb.txt", "--db", db)
+    assert p.returncode == 0, p.stderr
+    kb = export(db)
+    counts = {d["source_file"]: sum(m["document_id"] == d["id"] for m in kb["measures"]) for d in kb["documents"]}
+    assert counts["wuxi.docx"] == counts["wuxi_gb.txt"] >= 25
