@@ -1,0 +1,45 @@
+"""ask: intents, facts across turns (SQLite sessions survive a new connection), deciding questions."""
+import shutil
+from datetime import date
+
+from knowledge.dialogue import ask
+
+AS_OF = date(2026, 11, 22)
+
+
+def test_missing_commitment_is_the_only_question(kb_path, tmp_path):
+    db = tmp_path / "kb.sqlite"
+    shutil.copy(kb_path, db)
+    out = ask(db, "我们是营口的一家企业，安全生产标准化一级，近三年没有任何失信行为、行政处罚、亡人事故，也没有新发职业病。能纳入联合激励对象吗？",
+              None, AS_OF)
+    assert len(out["questions"]) == 1 and "承诺" in out["questions"][0]
+    again = ask(db, "我们已经向社会公开作出安全生产承诺了", out["session_id"], AS_OF)
+    yk = [r for r in again["results"] if r["source_file"] == "000_f2471d76c145893c.txt"]
+    assert any(r["status"] == "applies" for r in yk)
+    assert "容缺受理" in again["reply"]
+    assert again["questions"] == []
+
+
+def test_correction_replaces_the_fact(kb_path, tmp_path):
+    db = tmp_path / "kb.sqlite"
+    shutil.copy(kb_path, db)
+    first = ask(db, "我们是营口的企业，标准化一级", None, AS_OF)
+    second = ask(db, "其实是二级", first["session_id"], AS_OF)
+    assert second["facts"]["standardization_level"] == 2
+
+
+def test_where_and_department_questions(kb_path, tmp_path):
+    db = tmp_path / "kb.sqlite"
+    shutil.copy(kb_path, db)
+    where = ask(db, "“容缺受理”出自哪个文件的哪一条？", None, AS_OF)
+    assert {c["source_file"] for c in where["citations"]} >= {"000_f2471d76c145893c.txt", "004_c1031d100ed34c3a.txt"}
+    dept = ask(db, "市财政局负责哪些激励措施？", None, AS_OF)
+    quotes = " ".join(c["quote"] for c in dept["citations"])
+    assert "财政性资金项目安排" in quotes and "干部选任" in quotes
+
+
+def test_unknown_intent_gets_help(kb_path, tmp_path):
+    db = tmp_path / "kb.sqlite"
+    shutil.copy(kb_path, db)
+    out = ask(db, "你好", None, AS_OF)
+    assert "我可以帮您" in out["reply"] and out["results"] == []
