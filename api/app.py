@@ -17,7 +17,7 @@ from knowledge.check import ProfileError
 from knowledge.db import KBError
 
 from .deps import APIError
-from .routes import check, clauses, conditions, documents, measures
+from .routes import chat, check, clauses, conditions, documents, measures
 
 LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
@@ -77,7 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
                   description="Safety-production credit policies: documents, 措施清单, 行为清单, clause search, "
                               "and which incentives or penalties apply to an enterprise, with citations.")
     app.state.settings = settings
-    for r in (documents.router, measures.router, clauses.router, conditions.router, check.router):
+    for r in (documents.router, measures.router, clauses.router, conditions.router, check.router, chat.router):
         app.include_router(r)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ProfileError, on_profile)

@@ -32,3 +32,14 @@ class ErrorBody(BaseModel):
     """Every 4xx/5xx answer: what went wrong and, for bad input, which field."""
     error: str
     field: Optional[str] = None
+
+
+class ChatRequest(BaseModel):
+    """One chat turn; pass the session_id of an earlier answer to continue that conversation."""
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"message": "我们是无锡的一家危险化学品储存企业，构成重大危险源，安全生产标准化二级并持续运行，三年内没有失信行为、"
+                    "没有受过行政处罚、没有发生亡人事故。可以享受什么激励？", "as_of": "2026-11-22"}]})
+
+    session_id: Optional[str] = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    message: str = Field(min_length=1, max_length=2000, description="the question or statement, in Chinese")
+    as_of: Optional[date] = Field(None, description="YYYY-MM-DD; default today")

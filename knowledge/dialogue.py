@@ -45,6 +45,10 @@ def merge_facts(old: dict, new: dict) -> dict:
             merged["absent_events"] = [*kept, *value]
         else:
             merged[key] = value
+    if new.get("_asked_kind"):
+        merged["_asked_kind"] = new["_asked_kind"]
+    elif old.get("_asked_kind"):
+        merged["_asked_kind"] = old["_asked_kind"]
     stated = {e["type"] for e in new.get("events", [])}
     if stated and merged.get("absent_events"):
         merged["absent_events"] = [a for a in merged["absent_events"] if a["type"] not in stated]
@@ -60,6 +64,22 @@ def profile_of(facts: dict) -> dict:
 
 
 # ---- intents --------------------------------------------------------------------------------
+
+QUESTION_PART = re.compile(r"[^。！!；;，,]*(?:？|\?|吗|什么|哪些|哪个|能否|是否|可否|会怎样|会怎么样|有何)[^。！!；;]*")
+
+
+def asked_kind(message: str) -> Optional[str]:
+    """激励 or 惩戒, from the question itself (not from facts such as 没有受过行政处罚)."""
+    asked = " ".join(QUESTION_PART.findall(message))
+    if not asked:
+        return None
+    inc, pen = intent_cues()["kind_incentive"].search(asked), intent_cues()["kind_penalty"].search(asked)
+    if inc and not pen:
+        return "incentive"
+    if pen and not inc:
+        return "penalty"
+    return None
+
 
 def detect_intent(message: str, facts: dict) -> tuple[str, dict]:
     c = intent_cues()
@@ -267,6 +287,9 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
     db = open_db(db_path)
     session_id, old = load_session(db, session_id)
     new = parse_facts(message, as_of)
+    kind_now = asked_kind(message)
+    if kind_now:
+        new["_asked_kind"] = kind_now
     facts = merge_facts(old, new)
     intent, info = detect_intent(message, new)
     kb = load_kb(db)
@@ -286,15 +309,14 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
         elif facts.get("events_stated"):
             profile["events_partial"] = facts["events_stated"]
         results = evaluate(kb, with_partial_events(profile), as_of)
-        kind = None
-        if intent == "what_if":
-            kind = "penalty"
-        elif intent_cues()["kind_penalty"].search(message) and not intent_cues()["kind_incentive"].search(message):
-            kind = "penalty"
-        elif intent_cues()["kind_incentive"].search(message):
-            kind = "incentive"
+        kind = "penalty" if intent == "what_if" else facts.get("_asked_kind")
         reply = answer_why_not(results) if intent == "why_not" else answer_eligibility(results, kind)
-        questions = follow_up_questions(relevant(results))
+        scope = relevant(results)
+        if kind:
+            questions = follow_up_questions([r for r in scope if r["kind"] == kind])
+        else:  # someone describing the enterprise wants its benefits first; penalties only when nothing else is open
+            questions = (follow_up_questions([r for r in scope if r["kind"] == "incentive"])
+                         or follow_up_questions([r for r in scope if r["kind"] == "penalty"]))
         if questions:
             reply += "\n还需要您补充：" + "".join(f"\n· {q['question']}（{q['why']}）" for q in questions)
         citations = [m["citation"] for r in results if r["status"] == "applies" for m in r["measures"]]
