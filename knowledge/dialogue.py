@@ -17,7 +17,7 @@ from nlp.departments import canonical_department
 from nlp.facts import parse_facts
 
 from .db import now, open_db
-from .evaluate import event_label, evaluate, labels
+from .evaluate import describe_event, evaluate, labels
 from .queries import load_kb
 
 NLP_DATA = Path(__file__).resolve().parent.parent / "nlp" / "data"
@@ -36,8 +36,8 @@ def merge_facts(old: dict, new: dict) -> dict:
     """Later statements replace earlier ones; events accumulate; a stated event lifts an earlier denial."""
     merged = {k: v for k, v in old.items() if not k.startswith("_")}
     for key, value in new.items():
-        if key.startswith("_"):
-            continue
+        if key.startswith("_") or (key == "events" and new.get("_hypothetical")):
+            continue  # a hypothetical event ("如果发生…会怎样") is asked about, not recorded
         if key == "events":
             merged["events_stated"] = [*merged.get("events_stated", []), *value]
         elif key == "absent_events":
@@ -53,6 +53,14 @@ def merge_facts(old: dict, new: dict) -> dict:
     if stated and merged.get("absent_events"):
         merged["absent_events"] = [a for a in merged["absent_events"] if a["type"] not in stated]
     return merged
+
+
+def public_facts(facts: dict) -> dict:
+    """Facts as the profile contract names them (stated events under `events`)."""
+    out = {k: v for k, v in facts.items() if not k.startswith("_") and k != "events_stated"}
+    if facts.get("events_stated"):
+        out["events"] = facts["events_stated"]
+    return out
 
 
 def profile_of(facts: dict) -> dict:
@@ -144,11 +152,12 @@ def answer_department(kb: dict, dept: str, kind: Optional[str]) -> tuple[str, li
     return "\n".join(lines), citations
 
 
-def unknown_fields(cond: dict) -> list[str]:
-    """Which profile facts would decide an unknown condition."""
+def unknown_fields(cond: dict) -> list[tuple[str, str]]:
+    """(key, question) for each profile fact that would decide an unknown condition."""
     if cond.get("field"):
-        return [cond["field"]]
-    out: list[str] = []
+        f = cond["field"]
+        return [(f, labels()["facts"].get(f, {}).get("question", f"请补充：{f}"))]
+    out: list[tuple[str, str]] = []
 
     def walk(node):
         if not isinstance(node, dict):
@@ -159,11 +168,18 @@ def unknown_fields(cond: dict) -> list[str]:
         if "not" in node:
             walk(node["not"])
         if "fact" in node:
-            out.append(node["fact"])
+            f = node["fact"]
+            out.append((f, labels()["facts"].get(f, {}).get("question", f"请补充：{f}")))
         if "industry_any" in node:
-            out.append("industries")
+            out.append(("industries", labels()["facts"]["industries"]["question"]))
         if "event" in node:
-            out.append("event:" + node["event"]["type"])
+            within = node.get("within") or {}
+            span = f"近{within['years']}年" if "years" in within else (f"近{within['months']}个月" if within else "")
+            what = describe_event(node["event"])
+            key = f"event:{node['event']['type']}:{json.dumps(node['event'], sort_keys=True, ensure_ascii=False)}"
+            verbs = labels()["event_verbs"]
+            verb = verbs.get(node["event"]["type"], verbs["_default"])
+            out.append((key, f"{span}贵单位是否{verb}{what}？" if span else f"贵单位是否{verb}{what}？"))
     walk(cond.get("predicate"))
     for alt in cond.get("alternatives", []):
         if alt["status"] == "unknown":
@@ -178,23 +194,20 @@ def follow_up_questions(results: list[dict]) -> list[dict]:
         if r["status"] != "undetermined":
             continue
         for cond in r["conditions"]:
-            if cond["status"] != "unknown" or cond.get("predicate") is None and not cond.get("field") \
-                    and not cond.get("alternatives"):
+            if cond["status"] != "unknown":
                 continue
-            for f in dict.fromkeys(unknown_fields(cond)):
-                entry = weight.setdefault(f, {"field": f, "rules": 0, "condition": cond})
-                entry["rules"] += 1
-    ordered = sorted(weight.values(), key=lambda e: (-e["rules"], e["field"] != "region"))
+            for key, question in dict.fromkeys(unknown_fields(cond)):
+                entry = weight.setdefault(key, {"field": key.split(":")[0] if not key.startswith("event") else
+                                                "events", "question": question, "rules": set(), "condition": cond,
+                                                "title": r.get("document_title")})
+                entry["rules"].add(r["rule_id"])
+    ordered = sorted(weight.values(), key=lambda e: (-len(e["rules"]), e["field"] != "region"))
     questions = []
     for e in ordered[:3]:
-        f = e["field"]
-        if f.startswith("event:"):
-            text = f"近三年贵单位是否有{event_label(f[6:])}？"
-        else:
-            text = labels()["facts"].get(f, {}).get("question", f"请补充：{f}")
         cond = e["condition"]
-        questions.append({"question": text, "field": f,
-                          "why": f"这决定了 {e['rules']} 条规则是否适用，依据：{cond['text'][:40]}",
+        ref = clause_ref(e["title"], cond["citation"]["path"]) if cond["citation"]["path"] else f"《{e['title']}》"
+        questions.append({"question": e["question"], "field": e["field"], "rules": len(e["rules"]),
+                          "why": f"依据{ref}：{cond['text'].rstrip('。；;')[:40]}",
                           "citation": cond["citation"]})
     return questions
 
@@ -253,7 +266,7 @@ def answer_why_not(results: list[dict]) -> str:
         for c in failed[:2]:
             lines.append(f"《{r['document_title']}》{KIND_CN[r['kind']]}规则不适用：{c['because']}"
                          f"（{clause_ref(r['document_title'], c['citation']['path'])}：{c['text'][:40]}）")
-    return "\n".join(dict.fromkeys(lines)) or "目前没有因条件不满足而被排除的规则。"
+    return "\n".join(dict.fromkeys(lines)) or "目前没有哪条规则因条件不满足而被排除；能否适用还取决于下面这些信息。"
 
 
 HELP = ("我可以帮您：① 根据企业情况判断能享受哪些守信激励、会受到哪些失信惩戒（例如：“我们是无锡的危化品企业，"
@@ -305,12 +318,14 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
     else:
         profile = profile_of(facts)
         if new.get("_hypothetical"):
-            profile["events"] = [*facts.get("events_stated", [])]
+            profile["events"] = [*facts.get("events_stated", []), *new.get("events", [])]
         elif facts.get("events_stated"):
             profile["events_partial"] = facts["events_stated"]
         results = evaluate(kb, with_partial_events(profile), as_of)
         kind = "penalty" if intent == "what_if" else facts.get("_asked_kind")
         reply = answer_why_not(results) if intent == "why_not" else answer_eligibility(results, kind)
+        if intent == "what_if":
+            reply = "假如发生您所说的情况：\n" + reply
         scope = relevant(results)
         if kind:
             questions = follow_up_questions([r for r in scope if r["kind"] == kind])
@@ -321,7 +336,7 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
             reply += "\n还需要您补充：" + "".join(f"\n· {q['question']}（{q['why']}）" for q in questions)
         citations = [m["citation"] for r in results if r["status"] == "applies" for m in r["measures"]]
     out = {"session_id": session_id, "intent": intent, "reply": reply,
-           "facts": {k: v for k, v in facts.items() if not k.startswith("_")},
+           "facts": public_facts(facts),
            "questions": [q["question"] for q in questions], "question_details": questions,
            "results": results, "citations": citations}
     save_turn(db, session_id, facts, message, {"reply": reply, "questions": out["questions"]})

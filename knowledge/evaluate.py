@@ -204,7 +204,7 @@ def eval_event(node: dict, profile: dict, as_of: date) -> tuple[str, str]:
                                     if want["type"] in grammar()["default_within_years"] else None)
     need = node.get("at_least", 1)
     start = years_before(as_of, within.get("years", 0), within.get("months", 0)) if within else None
-    span = (f"{within['years']}年内" if "years" in within else f"{within['months']}个月内") if within else "曾经"
+    span = (f"{within['years']}年内" if "years" in within else f"{within['months']}个月内") if within else ""
     window_text = f"（{start.isoformat()} 至 {as_of.isoformat()}）" if start else ""
     what = describe_event(want)
     events = profile.get("events")
@@ -212,10 +212,10 @@ def eval_event(node: dict, profile: dict, as_of: date) -> tuple[str, str]:
         stated = [ev for ev in profile.get("stated_events") or [] if event_match(ev, want, start, as_of)]
         if len(stated) >= need:
             dates = "、".join(str(e.get("date") or e.get("date_from") or "日期不详") for e in stated)
-            return MET, f"据您所述，{span}{window_text}有{what}（{dates}）"
+            return MET, f"据您所述，{span}{window_text}发生过{what}（{dates}）"
         if absent_covers(profile, want["type"], within.get("years") if within else None):
             return NOT_MET, f"据您所述，{span}{window_text}没有{what}"
-        return UNKNOWN, f"尚不清楚{span}{window_text}是否有{what}"
+        return UNKNOWN, f"尚不清楚{span}{window_text}是否有{what}" if span else f"尚不清楚是否有{what}"
     definite, possible = [], []
     for ev in events:
         verdict = event_match(ev, want, start, as_of)
@@ -226,10 +226,12 @@ def eval_event(node: dict, profile: dict, as_of: date) -> tuple[str, str]:
     count = "" if need == 1 else f"{need}次及以上"
     if len(definite) >= need:
         dates = "、".join(str(e.get("date") or e.get("date_from") or "日期不详") for e in definite)
-        return MET, f"{span}{window_text}有{count}{what}（{dates}）"
+        return MET, f"{span}{window_text}发生过{count}{what}（{dates}）"
     if len(definite) + len(possible) >= need:
         return UNKNOWN, f"已有记录是否属于{span}{window_text}的{what}尚不确定，需要补充日期或细节"
-    return NOT_MET, f"{span}{window_text}没有{count}{what}"
+    if span:
+        return NOT_MET, f"{span}{window_text}没有{count}{what}"
+    return NOT_MET, f"没有{count}{what}的记录"
 
 
 def evaluate_predicate(node: Optional[dict], profile: dict, as_of: date) -> tuple[str, str]:
@@ -307,10 +309,10 @@ def evaluate(kb: dict, profile: dict, as_of: date) -> list[dict]:
             parts = [condition_result(c, doc, profile, as_of) for c in scope]
             status = any3([p["status"] for p in parts])
             deciding = [p for p in parts if p["status"] == status] if status != NOT_MET else parts
-            gates.append({"text": "适用范围：" + "；".join(p["text"] for p in parts), "status": status,
+            gates.append({"text": "适用范围：" + "；".join(p["text"].rstrip("。；;") for p in parts), "status": status,
                           "because": "；".join(p["because"] for p in deciding),
                           "citation": citation(doc, parts[0]["citation"]["path"][:-1] or parts[0]["citation"]["path"],
-                                               "；".join(p["text"] for p in parts)),
+                                               "；".join(p["text"].rstrip("。；;") for p in parts)),
                           "alternatives": parts})
         for rule in rules:
             conds = [condition_result(kb["conditions"][cid], doc, profile, as_of)

@@ -48,3 +48,10 @@ def test_missing_fact_is_unknown_not_false(kb):
 def test_window_start_is_the_same_calendar_day():
     assert years_before(date(2026, 11, 22), 3) == date(2023, 11, 22)
     assert years_before(date(2024, 2, 29), 1) == date(2023, 2, 28)
+
+
+def test_cases_cover_every_rule_kind_of_every_seed(kb):
+    covered = {(e["source_file"], e["kind"]) for p in CASES for e in json.loads(p.read_text(encoding="utf-8"))["expect"]}
+    docs = {d["id"]: d["source_file"] for d in kb["documents"].values()}
+    needed = {(docs[r["document_id"]], r["kind"]) for r in kb["rules"]}
+    assert needed <= covered, sorted(needed - covered)
