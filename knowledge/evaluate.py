@@ -103,23 +103,31 @@ def eval_fact(node: dict, profile: dict) -> tuple[str, str]:
     return (MET if ok else NOT_MET), f"{fact_label(field)}为{show(field, have)}（要求：{show(field, want)}{need}）"
 
 
-def industry_matches(have: str, want: str) -> bool:
-    try:
-        from nlp.industries import industry_matches as vocab_match
-        if vocab_match(have, want):
-            return True
-    except ImportError:
-        pass
-    return bool(have and want) and (want in have or have in want)
+def industry_relation(have: str, want: str) -> str:
+    """met when the enterprise's industry is the rule's or narrower; unknown when it is broader
+    (危险化学品 vs a rule on 危险化学品储存); not_met otherwise."""
+    from nlp.industries import ancestors, canonical, vocabulary
+    h, w = canonical(have), canonical(want)
+    known = vocabulary().aliases
+    if h == w or w in ancestors(h):
+        return MET
+    if h in ancestors(w):
+        return UNKNOWN
+    if h not in known.values() or w not in known.values():  # outside the vocabulary: compare the words
+        return MET if (w in h or h in w) else NOT_MET
+    return NOT_MET
 
 
 def eval_industry(node: dict, profile: dict) -> tuple[str, str]:
     terms, have = node["industry_any"], profile.get("industries")
     if have is None:
         return UNKNOWN, f"尚不清楚所属行业（本条适用于：{'、'.join(terms)}）"
-    hit = [h for h in have if any(industry_matches(h, t) for t in terms)]
+    relations = {(h, t): industry_relation(h, t) for h in have for t in terms}
+    hit = sorted({h for (h, _), r in relations.items() if r == MET})
     if hit:
         return MET, f"所属行业“{'、'.join(hit)}”属于{'、'.join(terms)}"
+    if UNKNOWN in relations.values():
+        return UNKNOWN, f"所属行业“{'、'.join(have)}”是否属于{'、'.join(terms)}，需要更具体的行业信息"
     return NOT_MET, f"所属行业“{'、'.join(have) or '无'}”不属于{'、'.join(terms)}"
 
 

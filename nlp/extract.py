@@ -25,8 +25,8 @@ from .types import Clause, Condition, Measure, Rule
 
 DATA = Path(__file__).parent / "data"
 CN_NUM = "[一二三四五六七八九十百零〇两\\d]+"
-ITEM_REF = re.compile(rf"第(?P<art>{CN_NUM})条(?P<items>(?:[和、及与]?第{CN_NUM}项(?:至第{CN_NUM}项)?)+)")
-ITEM_RANGE = re.compile(rf"第({CN_NUM})项(?:至第({CN_NUM})项)?")
+ITEM_REF = re.compile(rf"第(?P<art>{CN_NUM})条(?P<items>(?:[和、及与]?第[（(]?{CN_NUM}[）)]?项(?:至第[（(]?{CN_NUM}[）)]?项)?)+)")
+ITEM_RANGE = re.compile(rf"第[（(]?({CN_NUM})[）)]?项(?:至第[（(]?({CN_NUM})[）)]?项)?")
 MEASURE_REF = re.compile(rf"本(?:办法|规定|细则|方案)第(?P<art>{CN_NUM})条规定的[^，,。；;]{{0,8}}措施")
 
 
@@ -88,6 +88,8 @@ def cue_kind(text: str) -> Optional[str]:
 
 
 def condition_polarity(text: str) -> Optional[str]:
+    if cues()["repair_condition"].search(text):
+        return "other"
     neg = cues()["negative_condition"].search(text)
     pos = cues()["positive_condition"].search(text)
     if neg and re.match(r"^(?:无|未|没有|不存在)", text):
@@ -146,6 +148,8 @@ class Extractor:
     def context_kind(self, clause: Clause, own_only: bool = False) -> Optional[str]:
         chain = [clause] if own_only else [clause, *self.ancestors(clause)]
         for c in chain:
+            if c.heading and cues()["repair_condition"].search(c.heading):
+                return "other"
             k = cue_kind(c.heading) if c.heading else None
             if k:
                 return k
@@ -208,6 +212,12 @@ class Extractor:
         depts = self.responsibility_departments(clause)
         if depts:
             return depts
+        m = cues()["executor_list"].search(intro + before) or cues()["subject_list"].search(intro + before)
+        if m:
+            names = [n for n in split_department_list(m.group("list"))
+                     if looks_like_department(n) and not re.match(r"^(?:上述|前述|其|该|相关|有关部门和)", n)]
+            if names:
+                return names
         notified = self.notified_departments(intro + before)
         if notified:
             return notified
@@ -247,16 +257,18 @@ class Extractor:
             m = c["list_intro"].search(intro)
             if not m or not clause.children:
                 continue
-            kind = cue_kind(m.group("cue") or "") or cue_kind(intro) or self.context_kind(clause) or "other"
+            kind = (cue_kind(m.group("cue") or m.group("cue2") or "") or cue_kind(intro) or self.context_kind(clause)
+                    or "other")
             depts = self.departments_for(clause, "", intro)
             ms = MeasureSet(kind=kind, measures=[])
             for ch in clause.children:
-                text = self.own_text(ch) or ch.text
-                if self.is_catch_all(text):
-                    self.consumed.add(ch.id)
+                if ch.parent_id != clause.id:
                     continue
-                ms.measures.append(self.new_measure(ch, kind, text, depts))
+                text, own_depts = item_departments(self.own_text(ch) or ch.text)
                 self.consumed.add(ch.id)
+                if self.is_catch_all(text):
+                    continue
+                ms.measures.append(self.new_measure(ch, kind, text, own_depts or depts))
             self.consumed.add(clause.id)
             refs = self.condition_refs(intro)
             if refs:
@@ -274,10 +286,10 @@ class Extractor:
             items = [ch for ch in clause.children if ch.parent_id == clause.id]
             if items:
                 for ch in items:
-                    text = self.own_text(ch) or ch.text
+                    text, own_depts = item_departments(self.own_text(ch) or ch.text)
                     self.consumed.add(ch.id)
                     if not self.is_catch_all(text):
-                        ms.measures.append(self.new_measure(ch, kind, text, depts))
+                        ms.measures.append(self.new_measure(ch, kind, text, own_depts or depts))
             else:
                 for para in clause.body:
                     if para != clause.heading and not self.is_catch_all(para):
@@ -285,6 +297,46 @@ class Extractor:
             self.consumed.add(clause.id)
             if ms.measures:
                 self.sets.append(ms)
+
+    def read_child_lists(self) -> None:
+        """Enumerated items under a heading that announces measures (…激励/惩戒…), each item a measure."""
+        for clause in self.clauses:
+            if clause.id in self.consumed or clause.style == "preamble":
+                continue
+            items = [ch for ch in clause.children if ch.parent_id == clause.id and not ch.children]
+            if len(items) < 2 or any(ch.id in self.consumed for ch in items):
+                continue
+            # short one-sentence items; paragraphs with their own targets are read as prose instead
+            stripped = [item_departments(self.own_text(ch))[0] for ch in items]
+            if any(len(sentences(t)) > 1 or len(t) > 90 for t in stripped):
+                continue
+            kind = self.context_kind(clause, own_only=True) or cue_kind(self.own_text(clause))
+            texts = [item_departments(self.own_text(ch) or ch.text) for ch in items]
+            with_verbs = sum(polarity(t) is not None for t, _ in texts)
+            if kind is None and all(polarity(t) in ("incentive", "penalty") for t, _ in texts):
+                kind = self.context_kind(clause)  # every item says itself what it is
+            if kind is None or with_verbs * 2 <= len(items):
+                continue
+            intro = self.own_text(clause)
+            depts = self.departments_for(clause, "", intro)
+            if not depts and texts[-1][1] and not any(d for _, d in texts[:-1]):
+                depts = texts[-1][1]  # （…按职责分工负责） after the last item speaks for the whole list
+            for ch, (text, own_depts) in zip(items, texts):
+                self.consumed.add(ch.id)
+                if self.is_catch_all(text):
+                    continue
+                k = polarity(text) if polarity(text) in ("incentive", "penalty") else kind
+                m = self.new_measure(ch, k, text, own_depts or self.responsibility_departments(ch) or depts)
+                self.sets.append(MeasureSet(kind=k, measures=[m]))
+            self.consumed.add(clause.id)
+
+    def read_scope_sentences(self) -> None:
+        for clause in self.clauses:
+            for sent in sentences(self.own_text(clause)):
+                m = cues()["scope_sentence"].match(sent.strip())
+                if m:
+                    cond = self.new_condition(clause, "scope", sent.strip().rstrip("。"), f"{clause.id}-scope")
+                    self.groups.append(Group(clause, "scope", "any", [cond]))
 
     # ---- prose ---------------------------------------------------------------------------------
     def read_exclusions(self) -> None:
@@ -336,7 +388,7 @@ class Extractor:
         hits = [m for m in c["conditional"].finditer(seg) if polarity(m.group("rest"))]
         if hits:
             m = hits[-1]
-            return m.start("cond"), m.start("rest"), m.group("cond")
+            return m.start("cond"), m.start("rest"), re.sub(r"^对于?", "", m.group("cond"))
         return None
 
     def prose_segment(self, clause: Clause, seg: str, before: str, own_kind: Optional[str]) -> list[MeasureSet]:
@@ -355,7 +407,7 @@ class Extractor:
             cond_text = None
             phrases = re.split(r"(?<=[，,])", seg)
             first = next((i for i, ph in enumerate(phrases)
-                          if verb_at_start(strip_subject(ph)) and polarity(ph) in (own_kind, "other")), None)
+                          if verb_at_start(strip_subject(ph)) and polarity(ph) == own_kind), None)
             if own_kind is None or first is None:
                 return []
             lead = "".join(phrases[:first])
@@ -466,10 +518,25 @@ class Extractor:
         self.read_condition_lists()
         self.read_measure_lists()
         self.read_trailer_sections()
+        self.read_child_lists()
+        self.read_scope_sentences()
         self.read_exclusions()
         self.read_prose()
         rules = self.build_rules()
         return self.measures, self.conditions, rules, self.warnings
+
+
+def item_departments(text: str) -> tuple[str, list[str]]:
+    """'限制参与政府采购活动。（责任单位：县财政局）' → ('限制参与政府采购活动。', ['县财政局'])."""
+    text = text.strip()
+    m = cues()["item_responsibility"].search(text)
+    if m:
+        return text[:m.start()].strip(), split_department_list(m.group("list"))
+    m = cues()["responsibility"].search(text)
+    if m and m.end() >= len(text.rstrip("。")) - 1:
+        names = [n for n in split_department_list(m.group("list")) if looks_like_department(n)]
+        return text[:m.start()].strip(), names
+    return text, []
 
 
 def opens_phrase(text: str, pos: int) -> bool:

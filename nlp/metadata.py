@@ -166,6 +166,10 @@ def signature(lines: list[Line]) -> tuple[Optional[str], Optional[str]]:
 
 def issuer_fallback(title: Optional[str], lines: list[Line]) -> Optional[str]:
     c = cues()
+    from .regions import find_regions
+    # an undated 落款 on the last line, naming its place
+    if lines and c["org"].match(lines[-1].text.strip()) and find_regions(lines[-1].text):
+        return lines[-1].text.strip()
     for ln in lines:
         m = c["interpreter"].search(ln.text)
         if m:

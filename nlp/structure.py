@@ -26,6 +26,7 @@ def trailer_patterns() -> tuple[re.Pattern, ...]:
 
 
 def trailer_departments(line: str) -> Optional[str]:
+    line = re.sub(r"^[（(](.*)[）)]。?$", r"\1", line.strip())
     for p in trailer_patterns():
         m = p.match(line)
         if m:
@@ -134,7 +135,7 @@ def inline_items(text: str) -> list[tuple[int, Label]]:
     """Positions of an inline enumeration （1）…（2）… / 一是…二是… that runs 1, 2, 3 in one style."""
     found: list[tuple[int, Label]] = []
     for m in INLINE.finditer(text):
-        lab = match_label(m.group(1), inline=True)
+        lab = match_label(text[m.start(1):], inline=True)
         if lab is None:
             continue
         if lab.style == "shi" or text[max(0, m.start(1) - 1):m.start(1)] not in "，,":
