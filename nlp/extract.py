@@ -27,6 +27,10 @@ DATA = Path(__file__).parent / "data"
 CN_NUM = "[一二三四五六七八九十百零〇两\\d]+"
 ITEM_REF = re.compile(rf"第(?P<art>{CN_NUM})条(?P<items>(?:[和、及与]?第[（(]?{CN_NUM}[）)]?项(?:至第[（(]?{CN_NUM}[）)]?项)?)+)")
 ITEM_RANGE = re.compile(rf"第[（(]?({CN_NUM})[）)]?项(?:至第[（(]?({CN_NUM})[）)]?项)?")
+PATH_REF = re.compile(
+    r"本(?:办法|方案|意见|规定|细则|清单|通知)(?P<path>(?:第[一二三四五六七八九十百\d]+[章节条]|[一二三四五六七八九十]+(?=[（(\d第])"
+    r"|[（(][一二三四五六七八九十\d]+[）)]|\d+(?=[^\d项]))+)中?(?P<items>(?:[、和及与至]?第?[（(]?[一二三四五六七八九十\d]+[）)]?项?)+)情形")
+PATH_TOKEN = re.compile(r"第([一二三四五六七八九十百\d]+)[章节条]|[（(]([一二三四五六七八九十\d]+)[）)]|([一二三四五六七八九十]+)|(\d+)")
 MEASURE_REF = re.compile(rf"本(?:办法|规定|细则|方案)第(?P<art>{CN_NUM})条规定的[^，,。；;]{{0,8}}措施")
 
 
@@ -292,8 +296,15 @@ class Extractor:
                         ms.measures.append(self.new_measure(ch, kind, text, own_depts or depts))
             else:
                 for para in clause.body:
-                    if para != clause.heading and not self.is_catch_all(para):
-                        ms.measures.append(self.new_measure(clause, kind, para, depts))
+                    if para == clause.heading or self.is_catch_all(para):
+                        continue
+                    refs = self.condition_refs(para)
+                    m = self.new_measure(clause, kind, para, depts)
+                    if refs:  # 对属于本清单一（三）1、2项情形的，…: conditions named by reference
+                        self.sets.append(MeasureSet(kind=kind, measures=[m], condition_ids=refs, combinator="any",
+                                                    explicit=True))
+                    else:
+                        ms.measures.append(m)
             self.consumed.add(clause.id)
             if ms.measures:
                 self.sets.append(ms)
@@ -332,7 +343,7 @@ class Extractor:
 
     def read_scope_sentences(self) -> None:
         for clause in self.clauses:
-            for sent in sentences(self.own_text(clause)):
+            for sent in (x for para in clause.body for x in sentences(para)):
                 m = cues()["scope_sentence"].match(sent.strip())
                 if m:
                     cond = self.new_condition(clause, "scope", sent.strip().rstrip("。"), f"{clause.id}-scope")
@@ -455,8 +466,48 @@ class Extractor:
         role = ROLE_OF_KIND.get(kind or condition_polarity(cond_text) or "other", "other")
         return [self.new_condition(clause, role, p) for p in parts]
 
-    def condition_refs(self, text: str) -> list[str]:
+    def clause_at(self, tokens: list[tuple[str, int]]) -> Optional[Clause]:
+        """The clause a printed path points at (第八条 / 二（三）1): articles are found at any depth."""
+        level = [c for c in self.clauses if c.parent_id is None and c.style != "preamble"]
+        found = None
+        for kind, n in tokens:
+            pool = [c for c in self.clauses if c.style == "article"] if kind == "article" else level
+            found = next((c for c in pool if chinese_number(c.label) == n), None)
+            if found is None:
+                return None
+            level = [c for c in found.children if c.parent_id == found.id]
+        return found
+
+    def path_refs(self, text: str) -> list[str]:
         ids = []
+        for m in PATH_REF.finditer(text):
+            tokens = []
+            for art, paren, cn, digit in PATH_TOKEN.findall(m.group("path")):
+                n = chinese_number(art or paren or cn or digit)
+                if n is not None:
+                    tokens.append(("article" if art else "label", n))
+            items = m.group("items")
+            if items[:1] in "、和及与" and tokens:  # 一（三）1、2项: the last number opens the item list
+                items = str(tokens.pop()[1]) + items
+            target = self.clause_at(tokens)
+            if target is None:
+                self.warnings.append(f"cross reference 本…{m.group('path')} not found")
+                continue
+            wanted: set[int] = set()
+            for part in re.split(r"[、和及与]", items):
+                bounds = [chinese_number(x) for x in re.findall(r"[一二三四五六七八九十\d]+", part)]
+                bounds = [b for b in bounds if b is not None]
+                if len(bounds) == 2 and "至" in part:
+                    wanted.update(range(bounds[0], bounds[1] + 1))
+                elif bounds:
+                    wanted.update(bounds)
+            for ch in target.children:
+                if chinese_number(ch.label) in wanted:
+                    ids += [cond.id for cond in self.conditions if cond.clause_id == ch.id]
+        return ids
+
+    def condition_refs(self, text: str) -> list[str]:
+        ids = self.path_refs(text)
         for m in ITEM_REF.finditer(text):
             art = chinese_number(m.group("art"))
             wanted: set[int] = set()
@@ -471,7 +522,7 @@ class Extractor:
             items = [ch for ch in article.children if chinese_number(ch.label) in wanted]
             for ch in items:
                 ids += [cond.id for cond in self.conditions if cond.clause_id == ch.id]
-        return ids
+        return list(dict.fromkeys(ids))
 
     # ---- rules ---------------------------------------------------------------------------------
     def build_rules(self) -> list[Rule]:
