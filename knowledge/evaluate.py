@@ -141,6 +141,9 @@ def field_matches(field: str, want: Any, have: Any) -> Optional[bool]:
     if have is None:
         return None
     if isinstance(want, dict):
+        order = grammar()["severity_order"]
+        if "at_least" in want:  # 较大及以上
+            return have in order and want["at_least"] in order and order.index(have) >= order.index(want["at_least"])
         return all(CMP[op](have, v) for op, v in want.items())
     if field == "authority":
         return canonical_department(str(have)) == canonical_department(str(want)) or str(want) in str(have)
@@ -193,7 +196,9 @@ def absent_covers(profile: dict, kind: str, years: Optional[int]) -> bool:
 
 def describe_event(want: dict) -> str:
     text = event_label(want["type"])
-    if want.get("severity"):
+    if isinstance(want.get("severity"), dict):
+        text = f"{want['severity'].get('at_least')}及以上{text}"
+    elif want.get("severity"):
         text = f"{want['severity']}{text}"
     if want.get("responsible"):
         text = text.replace("生产安全事故", "生产安全责任事故")
@@ -259,6 +264,8 @@ def evaluate_predicate(node: Optional[dict], profile: dict, as_of: date) -> tupl
         return eval_industry(node, profile)
     if "event" in node:
         return eval_event(node, profile, as_of)
+    if "unparsed" in node:
+        return UNKNOWN, f"“{node['unparsed'][:30]}”需要人工核实"
     return UNKNOWN, "未知的条件类型"
 
 

@@ -4,7 +4,9 @@ Predicate nodes (declarative, so they can be compiled to SQL later):
   {"all": [...]}, {"any": [...]}, {"not": node}
   {"fact": field, "op": "==|<=|>=", "value": v}
   {"industry_any": ["钢铁冶金", ...]}
-  {"event": {"type": t, field: value | {">=": n}}, "within": {"years": n} | {"months": n}, "at_least": k}
+  {"event": {"type": t, field: value | {">=": n} | {"at_least": "较大"}}, "within": {"years": n} | {"months": n},
+   "at_least": k}
+  {"unparsed": text}   an alternative whose wording is not understood: always unknown
 An event node is true when at least `at_least` (default 1) profile events match inside the window.
 """
 from __future__ import annotations
@@ -180,7 +182,15 @@ def parse_predicate(text: str, role: str = "") -> Optional[dict]:
     if not t:
         return None
     alternatives = [a for a in grammar()["alternative"].split(t) if a.strip("，, ")]
-    parsed = [parse_conjunct(a) for a in alternatives] if len(alternatives) > 1 else []
-    if len(alternatives) > 1 and all(p is not None for p in parsed):
+    whole = parse_conjunct(t)
+    if len(alternatives) < 2:
+        return whole
+    parsed = [parse_conjunct(a) for a in alternatives]
+    if all(p is not None for p in parsed):
         return combine("any", parsed)
-    return parse_conjunct(t)
+    if whole is not None:
+        return whole
+    if any(p is not None for p in parsed):
+        # an alternative we cannot read stays unknown; the ones we can still decide the condition when met
+        return combine("any", [p if p is not None else {"unparsed": a.strip("，, ")} for p, a in zip(parsed, alternatives)])
+    return None
