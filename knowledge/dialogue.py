@@ -17,7 +17,7 @@ from nlp.departments import canonical_department
 from nlp.facts import parse_facts
 
 from .db import now, open_db
-from .evaluate import describe_event, evaluate, labels
+from .evaluate import describe_event, evaluate, evaluate_predicate, labels
 from .queries import load_kb
 
 NLP_DATA = Path(__file__).resolve().parent.parent / "nlp" / "data"
@@ -39,7 +39,7 @@ def merge_facts(old: dict, new: dict) -> dict:
         if key.startswith("_") or (key == "events" and new.get("_hypothetical")):
             continue  # a hypothetical event ("如果发生…会怎样") is asked about, not recorded
         if key == "events":
-            merged["events_stated"] = [*merged.get("events_stated", []), *value]
+            merged["events_stated"] = merge_events(merged.get("events_stated", []), value)
         elif key == "absent_events":
             kept = [a for a in merged.get("absent_events", []) if a["type"] not in {v["type"] for v in value}]
             merged["absent_events"] = [*kept, *value]
@@ -53,6 +53,29 @@ def merge_facts(old: dict, new: dict) -> dict:
     if stated and merged.get("absent_events"):
         merged["absent_events"] = [a for a in merged["absent_events"] if a["type"] not in stated]
     return merged
+
+
+def merge_events(old: list[dict], new: list[dict]) -> list[dict]:
+    """A new statement that only adds a day to an event told before ("事故是2025年12月5日发生的")
+    completes that event instead of adding a second one."""
+    events = [dict(e) for e in old]
+    for ev in new:
+        target = next((e for e in events if e.get("type") == ev.get("type") and not e.get("date")
+                       and date_fits(e, ev.get("date"))
+                       and all(e.get(k) in (None, v) for k, v in ev.items() if k not in ("date", "date_from", "date_to"))),
+                      None) if ev.get("date") else None
+        if target is None:
+            events.append(dict(ev))
+            continue
+        target.pop("date_from", None)
+        target.pop("date_to", None)
+        target.update({k: v for k, v in ev.items() if v is not None})
+    return events
+
+
+def date_fits(event: dict, day: Optional[str]) -> bool:
+    lo, hi = event.get("date_from"), event.get("date_to")
+    return day is not None and (lo is None or lo <= day) and (hi is None or day <= hi)
 
 
 def public_facts(facts: dict) -> dict:
@@ -95,7 +118,7 @@ def detect_intent(message: str, facts: dict) -> tuple[str, dict]:
     if m and (m.group("term") or m.group("term2")):
         return "where", {"term": m.group("term") or m.group("term2")}
     m = c["department"].search(message)
-    if m and not facts.get("region"):
+    if m and not c["self_description"].search(message):
         kind = None
         if m.group("kind"):
             kind = "incentive" if m.group("kind") in ("激励", "奖励") else "penalty"
@@ -152,15 +175,20 @@ def answer_department(kb: dict, dept: str, kind: Optional[str]) -> tuple[str, li
     return "\n".join(lines), citations
 
 
-def unknown_fields(cond: dict) -> list[tuple[str, str]]:
-    """(key, question) for each profile fact that would decide an unknown condition."""
+def unknown_fields(cond: dict, profile: Optional[dict] = None, as_of: Optional[date] = None) -> list[tuple[str, str]]:
+    """(key, question) for each profile fact that would decide an unknown condition: only the parts of its
+    predicate that are themselves unknown, and the date of an event whose date is too vague to place."""
     if cond.get("field"):
         f = cond["field"]
         return [(f, labels()["facts"].get(f, {}).get("question", f"请补充：{f}"))]
     out: list[tuple[str, str]] = []
+    profile = profile or {}
+
+    def unknown(node) -> bool:
+        return as_of is None or evaluate_predicate(node, profile, as_of)[0] == "unknown"
 
     def walk(node):
-        if not isinstance(node, dict):
+        if not isinstance(node, dict) or not unknown(node):
             return
         for key in ("all", "any"):
             for n in node.get(key, []):
@@ -173,21 +201,35 @@ def unknown_fields(cond: dict) -> list[tuple[str, str]]:
         if "industry_any" in node:
             out.append(("industries", labels()["facts"]["industries"]["question"]))
         if "event" in node:
-            within = node.get("within") or {}
-            span = f"近{within['years']}年" if "years" in within else (f"近{within['months']}个月" if within else "")
-            what = describe_event(node["event"])
-            key = f"event:{node['event']['type']}:{json.dumps(node['event'], sort_keys=True, ensure_ascii=False)}"
-            verbs = labels()["event_verbs"]
-            verb = verbs.get(node["event"]["type"], verbs["_default"])
-            out.append((key, f"{span}贵单位是否{verb}{what}？" if span else f"贵单位是否{verb}{what}？"))
+            out.append(event_question(node, profile))
     walk(cond.get("predicate"))
     for alt in cond.get("alternatives", []):
         if alt["status"] == "unknown":
-            out.extend(unknown_fields(alt))
+            out.extend(unknown_fields(alt, profile, as_of))
     return out
 
 
-def follow_up_questions(results: list[dict]) -> list[dict]:
+def event_question(node: dict, profile: dict) -> tuple[str, str]:
+    want = node["event"]
+    what = describe_event(want)
+    vague = [e for e in profile.get("stated_events") or profile.get("events") or []
+             if e.get("type") == want["type"] and not e.get("date")]
+    if vague:  # we know it happened; only its day decides whether it falls inside the window
+        return f"date:{want['type']}", f"请告诉我这起{event_label_of(want['type'])}发生的具体日期（年月日）。"
+    within = node.get("within") or {}
+    span = f"近{within['years']}年" if "years" in within else (f"近{within['months']}个月" if within else "")
+    verbs = labels()["event_verbs"]
+    verb = verbs.get(want["type"], verbs["_default"])
+    key = f"event:{want['type']}:{json.dumps(want, sort_keys=True, ensure_ascii=False)}"
+    return key, f"{span}贵单位是否{verb}{what}？"
+
+
+def event_label_of(kind: str) -> str:
+    return labels()["events"].get(kind, kind)
+
+
+def follow_up_questions(results: list[dict], profile: Optional[dict] = None,
+                        as_of: Optional[date] = None) -> list[dict]:
     """Only what decides an undetermined rule, the fact that decides most rules first."""
     weight: dict[str, dict] = {}
     for r in results:
@@ -196,7 +238,7 @@ def follow_up_questions(results: list[dict]) -> list[dict]:
         for cond in r["conditions"]:
             if cond["status"] != "unknown":
                 continue
-            for key, question in dict.fromkeys(unknown_fields(cond)):
+            for key, question in dict.fromkeys(unknown_fields(cond, profile, as_of)):
                 entry = weight.setdefault(key, {"field": key.split(":")[0] if not key.startswith("event") else
                                                 "events", "question": question, "rules": set(), "condition": cond,
                                                 "title": r.get("document_title")})
@@ -321,17 +363,18 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
             profile["events"] = [*facts.get("events_stated", []), *new.get("events", [])]
         elif facts.get("events_stated"):
             profile["events_partial"] = facts["events_stated"]
-        results = evaluate(kb, with_partial_events(profile), as_of)
+        profile = with_partial_events(profile)
+        results = evaluate(kb, profile, as_of)
         kind = "penalty" if intent == "what_if" else facts.get("_asked_kind")
         reply = answer_why_not(results) if intent == "why_not" else answer_eligibility(results, kind)
         if intent == "what_if":
             reply = "假如发生您所说的情况：\n" + reply
         scope = relevant(results)
         if kind:
-            questions = follow_up_questions([r for r in scope if r["kind"] == kind])
+            questions = follow_up_questions([r for r in scope if r["kind"] == kind], profile, as_of)
         else:  # someone describing the enterprise wants its benefits first; penalties only when nothing else is open
-            questions = (follow_up_questions([r for r in scope if r["kind"] == "incentive"])
-                         or follow_up_questions([r for r in scope if r["kind"] == "penalty"]))
+            questions = (follow_up_questions([r for r in scope if r["kind"] == "incentive"], profile, as_of)
+                         or follow_up_questions([r for r in scope if r["kind"] == "penalty"], profile, as_of))
         if questions:
             reply += "\n还需要您补充：" + "".join(f"\n· {q['question']}（{q['why']}）" for q in questions)
         citations = [m["citation"] for r in results if r["status"] == "applies" for m in r["measures"]]

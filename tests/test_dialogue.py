@@ -43,3 +43,39 @@ def test_unknown_intent_gets_help(kb_path, tmp_path):
     shutil.copy(kb_path, db)
     out = ask(db, "你好", None, AS_OF)
     assert "我可以帮您" in out["reply"] and out["results"] == []
+
+
+def test_only_unknown_parts_are_asked(kb_path, tmp_path):
+    db = tmp_path / "kb.sqlite"
+    shutil.copy(kb_path, db)
+    out = ask(db, "我们公司在江阴，做危化品仓储的，有重大危险源，标准化二级，一直在运行，近三年没出过事故也没被处罚过，有哪些优惠？",
+              None, AS_OF)
+    assert out["facts"]["standardization_level"] == 2
+    assert not any("几级" in q for q in out["questions"])  # the level is known: never asked again
+    assert len(out["questions"]) == 1 and "失信" in out["questions"][0]
+
+
+def test_vague_event_date_is_asked_for(kb_path, tmp_path):
+    db = tmp_path / "kb.sqlite"
+    shutil.copy(kb_path, db)
+    out = ask(db, "我们在陈巴尔虎旗，去年发生了一起较大责任事故，死了3个人，会受到什么惩戒？", None, AS_OF)
+    assert "employees" not in out["facts"]
+    assert "日期" in out["questions"][0]
+    again = ask(db, "事故是2025年12月5日发生的", out["session_id"], AS_OF)
+    chen = [r for r in again["results"] if r["source_file"] == "001_9ae7228be791c7b7.txt" and r["kind"] == "penalty"]
+    assert any(r["status"] == "applies" and any("市级不良信用记录" in m["text"] for m in r["measures"]) for r in chen)
+
+
+def test_department_question_even_with_a_place_in_the_name(kb_path, tmp_path):
+    db = tmp_path / "kb.sqlite"
+    shutil.copy(kb_path, db)
+    out = ask(db, "鲅鱼圈海关负责哪些激励措施？", None, AS_OF)
+    assert out["intent"] == "department" and len(out["citations"]) == 2
+
+
+def test_what_if_is_not_recorded(kb_path, tmp_path):
+    db = tmp_path / "kb.sqlite"
+    shutil.copy(kb_path, db)
+    out = ask(db, "我们是无锡的钢铁冶金企业，如果发生了一起死亡1人的责任事故会怎样？", None, AS_OF)
+    assert out["intent"] == "what_if" and "上浮安全生产责任保险费率" in out["reply"]
+    assert "events" not in out["facts"]
