@@ -1,0 +1,90 @@
+"""Speed figures side by side with their targets, measured in one run on this machine.
+
+    .venv/bin/python bench/run.py            # prints one line per figure: measured, target, ratio (≤ 1 is on target)
+
+Figures: ingest time per document (corpus/), in-process check latency per profile, batch evaluation rate
+(the design card's goal: 1,000,000 profiles in a minute, to be met by compiling predicates to SQL), and
+in-process chat latency. Nothing here is a unit test: targets are recorded, not asserted.
+"""
+from __future__ import annotations
+
+import random
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {
+    "ingest_s_per_document": 2.0,
+    "check_ms_per_profile": 50.0,
+    "batch_profiles_per_s": 1_000_000 / 60,
+    "ask_ms_per_turn": 500.0,
+}
+REGIONS = ["江苏省无锡市江阴市", "辽宁省营口市", "辽宁省大连市庄河市", "内蒙古自治区呼伦贝尔市陈巴尔虎旗", "安徽省淮南市",
+           "浙江省湖州市安吉县"]
+EVENTS = ["accident", "administrative_penalty", "dishonest_act", "refused_order", "blacklisted"]
+
+
+def synthetic_profile(rng: random.Random) -> dict:
+    events = []
+    for _ in range(rng.randint(0, 2)):
+        kind = rng.choice(EVENTS)
+        ev = {"type": kind, "date": f"{rng.randint(2021, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"}
+        if kind == "accident":
+            ev.update(fatalities=rng.randint(0, 3), severity=rng.choice(["一般", "较大"]), responsible=True)
+        events.append(ev)
+    return {"region": rng.choice(REGIONS), "industries": [rng.choice(["危险化学品储存", "钢铁冶金", "化工", "木质粉尘"])],
+            "employees": rng.randint(5, 500), "standardization_level": rng.randint(1, 3),
+            "standardization_in_operation": rng.random() < 0.7, "major_hazard_source": rng.random() < 0.5,
+            "public_commitment": rng.random() < 0.6, "events": events}
+
+
+def timed(fn, *args):
+    t = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - t
+
+
+def main() -> None:
+    from knowledge.db import open_db
+    from knowledge.dialogue import ask
+    from knowledge.evaluate import evaluate
+    from knowledge.ingest import ingest_paths
+    from knowledge.queries import load_kb
+
+    tmp = Path(tempfile.mkdtemp(prefix="xinyi-bench-"))
+    db = tmp / "kb.sqlite"
+    report, ingest_s = timed(ingest_paths, [ROOT / "corpus"], db)
+    docs = len(report["documents"])
+    kb = load_kb(open_db(db, readonly=True))
+    rng = random.Random(7)
+    profiles = [synthetic_profile(rng) for _ in range(2000)]
+    as_of = date(2026, 11, 22)
+    evaluate(kb, profiles[0], as_of)  # warm caches (region gazetteer, patterns)
+    _, batch_s = timed(lambda: [evaluate(kb, p, as_of) for p in profiles])
+    ask(db, "你好", None, as_of)  # warm the NLP
+    questions = ["我们是无锡的一家危险化学品储存企业，构成重大危险源，安全生产标准化二级并持续运行，三年内没有失信行为、没有受过行政处罚、"
+                 "没有发生亡人事故。可以享受什么激励？", "容缺受理出自哪条？", "市财政局负责哪些激励措施？"]
+    _, ask_s = timed(lambda: [ask(db, q, None, as_of) for q in questions])
+
+    measured = {
+        "ingest_s_per_document": ingest_s / docs,
+        "check_ms_per_profile": batch_s / len(profiles) * 1000,
+        "batch_profiles_per_s": len(profiles) / batch_s,
+        "ask_ms_per_turn": ask_s / len(questions) * 1000,
+    }
+    print(f"{'figure':26} {'measured':>12} {'target':>12} {'ratio':>8}")
+    for name, value in measured.items():
+        target = TARGETS[name]
+        higher_is_better = name.endswith("_per_s")
+        ratio = target / value if higher_is_better else value / target
+        print(f"{name:26} {value:12.2f} {target:12.2f} {ratio:8.2f}")
+    print("ratio = measured/target for times, target/measured for rates; ≤ 1 meets the target")
+
+
+if __name__ == "__main__":
+    main()
