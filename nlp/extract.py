@@ -10,13 +10,13 @@ from the targets of measure sentences (对<condition>的企业…) and from excl
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
+from .datafiles import load_lines, load_regex_map
 from .departments import canonical_department, looks_like_department, split_department_list
 from .labels import chinese_number
 from .predicates import parse_predicate
@@ -36,18 +36,15 @@ MEASURE_REF = re.compile(rf"本(?:办法|规定|细则|方案)第(?P<art>{CN_NUM
 
 @lru_cache(maxsize=1)
 def cues() -> dict[str, re.Pattern]:
-    raw = json.loads((DATA / "measure_cues.json").read_text(encoding="utf-8"))
-    return {k: re.compile(v) for k, v in raw.items() if not k.startswith("_")}
+    return load_regex_map(DATA / "measure_cues.json")
 
 
 @lru_cache(maxsize=1)
 def verb_lexicon() -> tuple[tuple[re.Pattern, str], ...]:
-    rows = []
     path = DATA / "measure_verbs.tsv"
-    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not raw.strip() or raw.startswith("#"):
-            continue
-        phrase, _, kind = raw.partition("\t")
+    rows = []
+    for lineno, line in load_lines(path):
+        phrase, _, kind = line.partition("\t")
         if kind.strip() not in {"incentive", "penalty", "other"}:
             raise ValueError(f"{path}:{lineno}: kind must be incentive, penalty or other")
         rows.append((re.compile(phrase.strip()), kind.strip()))

@@ -4,7 +4,6 @@ The styles live in data/heading_styles.jsonl; this module only compiles and appl
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,6 +11,8 @@ from pathlib import Path
 from typing import Optional
 
 import cn2an
+
+from .datafiles import load_jsonl
 
 DATA = Path(__file__).parent / "data"
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
@@ -38,20 +39,9 @@ class Label:
 
 @lru_cache(maxsize=1)
 def heading_styles() -> tuple[HeadingStyle, ...]:
-    styles = []
-    path = DATA / "heading_styles.jsonl"
-    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not raw.strip():
-            continue
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
-        if "_comment" in row:
-            continue
-        styles.append(HeadingStyle(row["style"], re.compile(row["pattern"]), row["numeral"], row["inline"],
-                                   row.get("inline_only", False), row.get("continuation_only", False)))
-    return tuple(styles)
+    return tuple(load_jsonl(DATA / "heading_styles.jsonl", lambda row: HeadingStyle(
+        row["style"], re.compile(row["pattern"]), row["numeral"], row["inline"],
+        row.get("inline_only", False), row.get("continuation_only", False))))
 
 
 def chinese_number(text: str) -> Optional[int]:

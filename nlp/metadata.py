@@ -5,13 +5,13 @@ an official document) are data in data/document_cues.json.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
+from .datafiles import load_regex_map
 from .labels import chinese_number, starts_with_label
 from .types import Line
 
@@ -22,8 +22,7 @@ CN_DIGITS = {"〇": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": 
 
 @lru_cache(maxsize=1)
 def cues() -> dict[str, re.Pattern]:
-    raw = json.loads((DATA / "document_cues.json").read_text(encoding="utf-8"))
-    return {k: re.compile(v) for k, v in raw.items() if not k.startswith("_")}
+    return load_regex_map(DATA / "document_cues.json")
 
 
 def squash(s: str) -> str:

@@ -10,6 +10,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from .datafiles import load_regex_lines
 from .labels import starts_with_label
 from .types import Line
 
@@ -23,15 +24,7 @@ DATE_LINE = re.compile(r"^\s*(\d{4}|[〇零一二三四五六七八九]{4})\s*�
 
 @lru_cache(maxsize=1)
 def furniture_patterns() -> tuple[re.Pattern, ...]:
-    path = DATA / "furniture.txt"
-    pats = []
-    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if raw.strip() and not raw.startswith("#"):
-            try:
-                pats.append(re.compile(raw.strip()))
-            except re.error as exc:
-                raise ValueError(f"{path}:{lineno}: bad pattern ({exc})") from None
-    return tuple(pats)
+    return load_regex_lines(DATA / "furniture.txt")
 
 
 def fold_width(text: str) -> str:
@@ -69,7 +62,6 @@ def should_join(current: str, following: str) -> bool:
 def normalize_lines(text: str) -> tuple[list[Line], list[str]]:
     lines: list[Line] = []
     warnings: list[str] = []
-    pending_join = False
     for lineno, raw in enumerate(text.split("\n"), 1):
         line = INLINE_ARTEFACTS.sub("", raw).strip(" \t\u3000\xa0")
         if not line:

@@ -5,27 +5,14 @@ DEPT, from the department gazetteer (data/departments.tsv). jieba gets data/jieb
 """
 from __future__ import annotations
 
-import json
 import logging
 from functools import lru_cache
 from pathlib import Path
 
+from .datafiles import load_jsonl
+
 DATA = Path(__file__).parent / "data"
 FACTORY = "xinyi_entity_ruler_v1"  # spaCy factory names may not contain dots; the version is in the name
-
-
-def load_jsonl(path: Path) -> list[dict]:
-    rows = []
-    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not raw.strip():
-            continue
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
-        if "_comment" not in row:
-            rows.append(row)
-    return rows
 
 
 def department_patterns() -> list[dict]:

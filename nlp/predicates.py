@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
+from .datafiles import load_jsonl
 from .labels import chinese_number
 
 DATA = Path(__file__).parent / "data"
@@ -25,19 +26,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 @lru_cache(maxsize=1)
 def atoms() -> tuple[tuple[str, re.Pattern, dict], ...]:
-    path = DATA / "predicate_patterns.jsonl"
-    rows = []
-    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not raw.strip():
-            continue
-        try:
-            row = json.loads(raw)
-            if "_comment" in row:
-                continue
-            rows.append((row["id"], re.compile(row["regex"]), row["node"]))
-        except (json.JSONDecodeError, KeyError, re.error) as exc:
-            raise ValueError(f"{path}:{lineno}: bad predicate pattern ({exc})") from None
-    return tuple(rows)
+    return tuple(load_jsonl(DATA / "predicate_patterns.jsonl",
+                            lambda row: (row["id"], re.compile(row["regex"]), row["node"])))
 
 
 @lru_cache(maxsize=1)

@@ -10,7 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from .labels import Label, heading_styles, label_number, match_label
+from .datafiles import load_regex_lines
+from .labels import Label, match_label
 from .types import Clause, Line
 
 DATA = Path(__file__).parent / "data"
@@ -20,9 +21,7 @@ BRACKET_TITLE = re.compile(r"^【([^】]{1,20})】\s*")
 
 @lru_cache(maxsize=1)
 def trailer_patterns() -> tuple[re.Pattern, ...]:
-    path = DATA / "trailers.txt"
-    return tuple(re.compile(raw.strip()) for raw in path.read_text(encoding="utf-8").splitlines()
-                 if raw.strip() and not raw.startswith("#"))
+    return load_regex_lines(DATA / "trailers.txt")
 
 
 def trailer_departments(line: str) -> Optional[str]:

@@ -1,7 +1,6 @@
 """POST /v1/chat over real HTTP: a conversation that survives a server restart between turns."""
 from __future__ import annotations
 
-import shutil
 
 import httpx
 import pytest
