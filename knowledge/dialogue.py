@@ -15,6 +15,7 @@ from typing import Optional
 
 from nlp.departments import canonical_department
 from nlp.facts import parse_facts
+from nlp.regions import contains
 
 from .db import now, open_db
 from .evaluate import describe_event, evaluate, evaluate_predicate, labels
@@ -112,17 +113,46 @@ def asked_kind(message: str) -> Optional[str]:
     return None
 
 
+def department_mentions(message: str) -> list[str]:
+    """Department names in a question, as printed: '营口的市人社局在…' → ['市人社局']."""
+    names = []
+    for m in intent_cues()["org_name"].finditer(message):
+        name = re.split(r"[的，,。；;按在对]", m.group(0))[-1]
+        name = re.sub(r"^(?:请问|那么|那|我想问|想问)", "", name)
+        if len(name) >= 2 and canonical_department(name):
+            names.append(name)
+    return names
+
+
+def search_terms(message: str) -> list[str]:
+    """What a 'where is it written' question asks about: quoted terms, else the phrases before the question."""
+    quoted = [m.group("term") for m in intent_cues()["quoted"].finditer(message)]
+    head = intent_cues()["where"].split(message)[0]
+    parts = [p for p in re.split(r"[、，,；;。？?和及]", head) if p.strip()]
+    terms = []
+    for part in parts:
+        if any(q in part for q in quoted):
+            continue  # the quoted term stands for this part
+        t = intent_cues()["where_filler"].sub("", part).strip()
+        if len(t) >= 2:
+            terms.append(t)
+    return quoted + terms
+
+
 def detect_intent(message: str, facts: dict) -> tuple[str, dict]:
     c = intent_cues()
-    m = c["where"].search(message)
-    if m and (m.group("term") or m.group("term2")):
-        return "where", {"term": m.group("term") or m.group("term2")}
-    m = c["department"].search(message)
-    if m and not c["self_description"].search(message):
-        kind = None
-        if m.group("kind"):
-            kind = "incentive" if m.group("kind") in ("激励", "奖励") else "penalty"
-        return "department", {"dept": m.group("dept"), "kind": kind}
+    if c["where"].search(message) and not c["self_description"].search(message):
+        terms = search_terms(message)
+        if terms:
+            return "where", {"terms": terms}
+    if c["departments_overview"].search(message):
+        return "departments", {"kind": asked_kind(message) or kind_in(message)}
+    depts = department_mentions(message)
+    # staff asking for an enterprise they describe ("有家企业…标准化一级…") want that enterprise's answer
+    describes_enterprise = any(k not in ("region", "name") and not k.startswith("_") for k in facts)
+    if depts and c["department_cue"].search(message) and not c["self_description"].search(message) \
+            and not describes_enterprise:
+        return "department", {"dept": depts[-1], "kind": kind_in(message)}
     if c["why_not"].search(message):
         return "why_not", {}
     if facts.get("_hypothetical"):
@@ -130,6 +160,11 @@ def detect_intent(message: str, facts: dict) -> tuple[str, dict]:
     if c["eligibility"].search(message) or any(not k.startswith("_") for k in facts):
         return "eligibility", {}
     return "unknown", {}
+
+
+def kind_in(message: str) -> Optional[str]:
+    inc, pen = intent_cues()["kind_incentive"].search(message), intent_cues()["kind_penalty"].search(message)
+    return "incentive" if inc and not pen else ("penalty" if pen and not inc else None)
 
 
 # ---- answers ----------------------------------------------------------------------------------
@@ -143,16 +178,48 @@ def cite(m: dict, doc: dict) -> dict:
             "version": doc.get("version"), "path": m.get("path", []), "quote": m["text"]}
 
 
-def answer_where(kb: dict, term: str) -> tuple[str, list[dict]]:
+def token_set(text: str) -> set[str]:
+    from nlp.pipeline import shared_jieba
+    return {t for t in shared_jieba().cut(text) if len(t) >= 2}
+
+
+def find_passages(kb: dict, term: str) -> list[dict]:
+    """Measures (then clauses) that contain the term; failing that, those sharing most of its words."""
     hits = [m for m in kb["measures"].values() if term in m["text"]]
     if not hits:
         hits = [c for c in kb["clauses"].values() if term in c["text"] and c["path"]]
-    citations = [cite(h, kb["documents"][h["document_id"]]) for h in hits]
-    if not citations:
-        return f"在已收录的文件中没有找到“{term}”。", []
-    lines = [f"“{term}”出现在以下条款："]
-    for c in citations:
-        lines.append(f"· {clause_ref(c['title'], c['path'])}：{c['quote'][:60]}")
+    if hits:
+        return hits
+    words = token_set(term)
+    if not words:
+        return []
+    scored = []
+    for item in [*kb["measures"].values(), *[c for c in kb["clauses"].values() if c["path"]]]:
+        score = sum(len(w) for w in words if w in item["text"])
+        if score:
+            scored.append((score, item))
+    if not scored:
+        return []
+    best = max(s for s, _ in scored)
+    if best < min(4, sum(len(w) for w in words)):
+        return []
+    keep = [item for s, item in scored if s >= best * 0.8]
+    # a measure and the clause holding it are one place: keep the measure
+    measure_clauses = {m["clause_id"] for m in keep if "kind" in m}
+    return [x for x in keep if "kind" in x or x["id"] not in measure_clauses][:6]
+
+
+def answer_where(kb: dict, terms: list[str]) -> tuple[str, list[dict]]:
+    lines, citations = [], []
+    for term in terms:
+        found = [cite(h, kb["documents"][h["document_id"]]) for h in find_passages(kb, term)]
+        if not found:
+            lines.append(f"在已收录的文件中没有找到“{term}”。")
+            continue
+        lines.append(f"“{term}”出自以下条款：")
+        for c in found:
+            lines.append(f"· {clause_ref(c['title'], c['path'])}：{c['quote'][:60]}")
+        citations += found
     return "\n".join(lines), citations
 
 
@@ -162,9 +229,12 @@ def department_matches(query: str, names: list[str]) -> bool:
     return any(core in n or (want is not None and canonical_department(n) == want) for n in names)
 
 
-def answer_department(kb: dict, dept: str, kind: Optional[str]) -> tuple[str, list[dict]]:
+def answer_department(kb: dict, dept: str, kind: Optional[str], region: Optional[str] = None) -> tuple[str, list[dict]]:
     hits = [m for m in kb["measures"].values() if department_matches(dept, m["departments"])
             and (kind is None or m["kind"] == kind)]
+    if region:  # 营口的市人社局: the documents of that place, when it has any
+        local = [m for m in hits if contains(kb["documents"][m["document_id"]].get("jurisdiction") or "", region)]
+        hits = local or hits
     citations = [cite(m, kb["documents"][m["document_id"]]) for m in hits]
     what = f"{KIND_CN[kind]}措施" if kind else "措施"
     if not citations:
@@ -173,6 +243,27 @@ def answer_department(kb: dict, dept: str, kind: Optional[str]) -> tuple[str, li
     for c in citations:
         lines.append(f"· {c['quote'][:60]}（{clause_ref(c['title'], c['path'])}）")
     return "\n".join(lines), citations
+
+
+def answer_departments(kb: dict, kind: Optional[str]) -> tuple[str, list[dict]]:
+    """The 措施清单 by department: which bodies carry out how many measures, in which documents."""
+    counts: dict[str, dict] = {}
+    for m in kb["measures"].values():
+        if kind and m["kind"] != kind:
+            continue
+        for name in m["departments"]:
+            entry = counts.setdefault(canonical_department(name) or name, {"names": set(), "measures": 0, "docs": set()})
+            entry["names"].add(name)
+            entry["measures"] += 1
+            entry["docs"].add(kb["documents"][m["document_id"]]["title"])
+    if not counts:
+        return "已收录的文件中没有写明实施部门的措施。", []
+    what = f"{KIND_CN[kind]}措施" if kind else "措施"
+    lines = [f"负责{what}的部门（按措施数量排序）："]
+    for canon, e in sorted(counts.items(), key=lambda kv: -kv[1]["measures"])[:15]:
+        lines.append(f"· {canon}（文中写作：{'、'.join(sorted(e['names'])[:3])}）：{e['measures']} 项")
+    lines.append("可以继续问：“某某部门负责哪些措施？”")
+    return "\n".join(lines), []
 
 
 def unknown_fields(cond: dict, profile: Optional[dict] = None, as_of: Optional[date] = None) -> list[tuple[str, str]]:
@@ -245,11 +336,15 @@ def follow_up_questions(results: list[dict], profile: Optional[dict] = None,
                 entry["rules"].add(r["rule_id"])
     ordered = sorted(weight.values(), key=lambda e: (-len(e["rules"]), e["field"] != "region"))
     questions = []
+    places = sorted({r["conditions"][0]["text"].split("：", 1)[-1] for r in results
+                     if r["conditions"] and r["conditions"][0]["text"].startswith("适用地域")})
     for e in ordered[:3]:
         cond = e["condition"]
         ref = clause_ref(e["title"], cond["citation"]["path"]) if cond["citation"]["path"] else f"《{e['title']}》"
-        questions.append({"question": e["question"], "field": e["field"], "rules": len(e["rules"]),
-                          "why": f"依据{ref}：{cond['text'].rstrip('。；;')[:40]}",
+        why = f"依据{ref}：{cond['text'].rstrip('。；;')[:40]}"
+        if e["field"] == "region":
+            why = f"各文件只适用于本地区（{'、'.join(places)}），所在地决定哪些文件适用"
+        questions.append({"question": e["question"], "field": e["field"], "rules": len(e["rules"]), "why": why,
                           "citation": cond["citation"]})
     return questions
 
@@ -352,9 +447,11 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
     citations: list[dict] = []
     questions: list[dict] = []
     if intent == "where":
-        reply, citations = answer_where(kb, info["term"])
+        reply, citations = answer_where(kb, info["terms"])
     elif intent == "department":
-        reply, citations = answer_department(kb, info["dept"], info["kind"])
+        reply, citations = answer_department(kb, info["dept"], info["kind"], new.get("region"))
+    elif intent == "departments":
+        reply, citations = answer_departments(kb, info["kind"])
     elif intent == "unknown" and not any(k for k in facts if not k.startswith("_")):
         reply = HELP
     else:

@@ -154,8 +154,8 @@ def event_terms() -> dict[str, Term]:
 
 @lru_cache(maxsize=1)
 def _tokenizer():
-    import jieba
-    tk = jieba.Tokenizer()
+    from nlp.pipeline import shared_jieba
+    tk = shared_jieba()
     # multi-word terms only: boosting single characters such as 无 would split 无锡
     for w in {*event_terms(), *lexicon("negation"), *lexicon("hypothetical"), *lexicon("question_cue")}:
         if len(w) > 1:

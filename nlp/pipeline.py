@@ -22,13 +22,21 @@ def department_patterns() -> list[dict]:
 
 
 @lru_cache(maxsize=1)
+def shared_jieba():
+    """The one jieba dictionary of the process (spaCy's segmenter uses it too), with the project's terms."""
+    import jieba
+    jieba.setLogLevel(logging.WARNING)
+    jieba.load_userdict(str(DATA / "jieba_userdict.txt"))
+    return jieba.dt
+
+
+@lru_cache(maxsize=1)
 def build_nlp():
     import jieba
     import spacy
     from spacy.language import Language
 
-    jieba.setLogLevel(logging.WARNING)
-    jieba.load_userdict(str(DATA / "jieba_userdict.txt"))
+    shared_jieba()
 
     from spacy.pipeline import EntityRuler
 
@@ -52,6 +60,4 @@ def entities(text: str) -> list[tuple[str, str, int, int]]:
 
 def segment(text: str) -> str:
     """jieba tokens joined by spaces, for the FTS5 index (so 2-character words like 海关 are whole tokens)."""
-    import jieba
-    build_nlp()
-    return " ".join(t for t in jieba.cut_for_search(text) if t.strip())
+    return " ".join(t for t in shared_jieba().cut_for_search(text) if t.strip())

@@ -217,8 +217,38 @@ def _load_common_words(keys: set[str], min_freq: int = _COMMON_WORD_MIN_FREQ) ->
     return frozenset(words - keys)
 
 
+def _cache_path() -> Path:
+    import hashlib
+    import tempfile
+    from importlib.metadata import version
+    stamp = hashlib.sha1(f"{version('jionlp')}|{_STOPWORDS_PATH.read_bytes()!r}|{Path(__file__).read_bytes()!r}"
+                         .encode("utf-8")).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"xinyi-regions-{stamp}.pickle"
+
+
 @functools.lru_cache(maxsize=1)
 def _table() -> _Table:
+    """The name table, built once from jionlp and then kept in a cache file (like jieba's), keyed by the
+    versions of jionlp, the stoplist and this module, so a stale table is never read."""
+    import pickle
+    path = _cache_path()
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+        pass
+    table = _build_table()
+    try:
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(table, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only temp dir only costs the rebuild next time
+    return table
+
+
+def _build_table() -> _Table:
     china, changes, idioms = _quiet_jionlp_loaders()
     cands: dict[str, set[tuple[int, _Place]]] = {}
     by_full: dict[str, _Place] = {}
