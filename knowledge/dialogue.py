@@ -356,6 +356,40 @@ def relevant(results: list[dict]) -> list[dict]:
     return [r for r in results if r["document_id"] not in excluded]
 
 
+LEVEL_CN = {1: "一级", 2: "二级", 3: "三级"}
+
+
+def facts_summary(facts: dict) -> str:
+    """What was understood, in one line, so the enterprise can correct it ("其实是二级")."""
+    parts = []
+    if facts.get("region"):
+        parts.append(f"地区：{facts['region']}")
+    if facts.get("industries"):
+        parts.append(f"行业：{'、'.join(facts['industries'])}")
+    if facts.get("employees") is not None:
+        parts.append(f"从业人员{facts['employees']}人")
+    if facts.get("standardization_level"):
+        parts.append(f"安全生产标准化{LEVEL_CN.get(facts['standardization_level'], facts['standardization_level'])}")
+    flags = {"standardization_in_operation": ("持续运行标准化", "未持续运行标准化"),
+             "major_hazard_source": ("构成重大危险源", "不构成重大危险源"),
+             "key_hazardous_process": ("涉及重点监管危险化工工艺", "不涉及重点监管危险化工工艺"),
+             "public_commitment": ("已公开作出安全生产承诺", "未公开作出安全生产承诺"),
+             "credit_model_enterprise": ("已被认定为诚信典型", "未被认定为诚信典型"),
+             "assessment_top_ranked": ("考核评分排名靠前", "考核评分排名不靠前")}
+    for key, (yes, no) in flags.items():
+        if facts.get(key) is not None:
+            parts.append(yes if facts[key] else no)
+    denied = [a for a in facts.get("absent_events", [])]
+    if denied:
+        spans = {a.get("within_years") for a in denied}
+        span = f"近{spans.pop()}年" if len(spans) == 1 and None not in spans else ""
+        parts.append(f"{span}没有" + "、".join("亡人事故" if a.get("fatal") else event_label_of(a["type"]) for a in denied))
+    for ev in facts.get("events_stated", []):
+        when = ev.get("date") or (f"{ev['date_from']}至{ev['date_to']}" if ev.get("date_from") else "日期未说明")
+        parts.append(f"{when}有{event_label_of(ev['type'])}")
+    return "根据您提供的情况（" + "；".join(parts) + "）：" if parts else ""
+
+
 def answer_eligibility(results: list[dict], kind: Optional[str]) -> str:
     lines = []
     by_doc: dict[str, list[dict]] = {}
@@ -464,6 +498,9 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
         results = evaluate(kb, profile, as_of)
         kind = "penalty" if intent == "what_if" else facts.get("_asked_kind")
         reply = answer_why_not(results) if intent == "why_not" else answer_eligibility(results, kind)
+        summary = facts_summary(facts)
+        if summary:
+            reply = summary + "\n" + reply
         if intent == "what_if":
             reply = "假如发生您所说的情况：\n" + reply
         scope = relevant(results)
