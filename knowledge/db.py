@@ -61,6 +61,11 @@ def sessions(db: sqlite_utils.Database) -> None:
                        pk=("session_id", "n"))
 
 
+@migration("0003_extractor_version")
+def extractor_version(db: sqlite_utils.Database) -> None:
+    db["documents"].add_column("extractor", str)
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -73,7 +78,7 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     for name, fn in MIGRATIONS:
         if name in done:
             continue
-        with db.conn:
+        with db.atomic():
             fn(db)
             db["_migrations"].insert({"name": name, "applied_at": now()})
         applied.append(name)

@@ -457,7 +457,7 @@ def load_session(db, session_id: Optional[str]) -> tuple[str, dict]:
 
 
 def save_turn(db, session_id: str, facts: dict, message: str, reply: dict) -> None:
-    with db.conn:
+    with db.atomic():
         exists = db["sessions"].count_where("id = ?", [session_id])
         db["sessions"].upsert({"id": session_id, "facts": json.dumps(facts, ensure_ascii=False),
                                "updated_at": now(), **({} if exists else {"created_at": now()})}, pk="id")

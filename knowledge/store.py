@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from nlp.document import document_id
+from nlp.document import document_id, extractor_version
 from nlp.pipeline import entities, segment
 from nlp.types import ParsedDocument
 
@@ -33,16 +33,18 @@ def store_document(db: sqlite_utils.Database, doc: ParsedDocument) -> StoreResul
     counts = {"clauses": len(doc.clauses), "measures": len(doc.measures), "conditions": len(doc.conditions),
               "rules": len(doc.rules)}
     existing = db["documents"].get(doc_id) if db["documents"].count_where("id = ?", [doc_id]) else None
-    if existing and existing["content_hash"] == doc.content_hash:
+    same_text = existing is not None and existing["content_hash"] == doc.content_hash
+    if same_text and existing.get("extractor") == extractor_version():
         return StoreResult(doc_id, doc.source_file, "unchanged", existing["version"], counts, doc.warnings)
-    version = (existing["version"] + 1) if existing else 1
+    # the same text read by a newer extractor keeps its version; a changed text is the next version
+    version = existing["version"] if same_text else (existing["version"] + 1 if existing else 1)
     clause_rows = [{"id": c.id, "document_id": doc_id, "parent_id": c.parent_id, "ord": i, "path": dumps(c.path),
                     "label": c.label, "style": c.style, "heading": c.heading, "text": c.text, "lineno": c.lineno}
                    for i, c in enumerate(doc.clauses)]
     search_rows = [{"clause_id": c.id, "document_id": doc_id, "tokens": segment(c.text)} for c in doc.clauses]
     entity_rows = [{"document_id": doc_id, "clause_id": c.id, "label": label, "text": text, "start": s, "end": e}
                    for c in doc.clauses for label, text, s, e in entities(c.text)]
-    with db.conn:
+    with db.atomic():
         for table in ("clauses", "measures", "measure_departments", "conditions", "rules", "entities",
                       "clause_search"):
             db.execute(f"DELETE FROM [{table}] WHERE document_id = ?", [doc_id])
@@ -50,9 +52,11 @@ def store_document(db: sqlite_utils.Database, doc: ParsedDocument) -> StoreResul
             "id": doc_id, "source_file": doc.source_file, "title": doc.title, "doc_number": doc.doc_number,
             "issuer": doc.issuer, "jurisdiction": doc.jurisdiction, "issued_on": doc.issued_on,
             "effective_from": doc.effective_from, "version": version, "content_hash": doc.content_hash,
-            "format": doc.format, "text": doc.text, "warnings": dumps(doc.warnings), "ingested_at": now()}, pk="id")
-        db["document_versions"].insert({"document_id": doc_id, "version": version, "content_hash": doc.content_hash,
-                                        "text": doc.text, "ingested_at": now()})
+            "format": doc.format, "text": doc.text, "warnings": dumps(doc.warnings), "ingested_at": now(),
+            "extractor": extractor_version()}, pk="id")
+        if not same_text:
+            db["document_versions"].insert({"document_id": doc_id, "version": version,
+                                            "content_hash": doc.content_hash, "text": doc.text, "ingested_at": now()})
         db["clauses"].insert_all(clause_rows)
         db["clause_search"].insert_all(search_rows)
         if entity_rows:
@@ -73,7 +77,8 @@ def store_document(db: sqlite_utils.Database, doc: ParsedDocument) -> StoreResul
             {"id": r.id, "document_id": doc_id, "ord": i, "kind": r.kind, "combinator": r.combinator,
              "condition_ids": dumps(r.condition_ids), "measure_ids": dumps(r.measure_ids), "clause_id": r.clause_id}
             for i, r in enumerate(doc.rules)])
-    return StoreResult(doc_id, doc.source_file, "updated" if existing else "added", version, counts, doc.warnings)
+    status = "reextracted" if same_text else ("updated" if existing else "added")
+    return StoreResult(doc_id, doc.source_file, status, version, counts, doc.warnings)
 
 
 def canonicals(names: list[str]) -> list[str | None]:

@@ -3,12 +3,26 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
+from pathlib import Path
 
 from .extract import extract
 from .metadata import read_metadata, split_parts
 from .normalize import normalize_lines
 from .structure import build_tree
 from .types import ParsedDocument, RawText, ReadError
+
+
+@lru_cache(maxsize=1)
+def extractor_version() -> str:
+    """A fingerprint of the code and data that read documents: when it changes, stored texts are re-read."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("*.py"), *root.glob("data/**/*")]):
+        if path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def document_id(source_file: str) -> str:

@@ -288,8 +288,11 @@ def _block_text(root) -> str:
             if kind == "open":
                 end_line(True)
         elif tag in _CELL_TAGS:
-            if kind == "open":
-                add(" ")
+            # cells of a row stay on one line, separated by a tab, so a table reads as rows of columns
+            if kind == "open" and cur and "".join(cur).strip(" \t"):
+                while cur and cur[-1].endswith(" "):
+                    cur[-1] = cur[-1].rstrip(" ")
+                cur.append("\t")
         elif tag in _BLOCK_TAGS:
             end_line(False)
             if tag == "pre":
@@ -327,12 +330,13 @@ def _read_docx(path: Path, name: str) -> str:
                     lines.append(Paragraph(el, parent).text)
                 elif tag == "tbl":
                     for row in Table(el, parent).rows:
-                        last = None
+                        last, cells = None, []
                         for cell in row.cells:
                             if cell._tc is last:  # merged cells repeat the same <w:tc>
                                 continue
                             last = cell._tc
-                            walk(cell._tc, cell)
+                            cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()))
+                        lines.append("\t".join(cells))  # one row a line, cells separated by tabs
                 elif tag == "sdt":  # content controls wrap ordinary paragraphs/tables
                     for content in el.iterchildren("{*}sdtContent"):
                         walk(content, parent)

@@ -177,8 +177,8 @@ def test_html_inline_markup_tables_and_utf8_without_meta(tmp_path):
         "第二条",
         "本办法适用于本市。",
         "",  # visually blank paragraphs collapse to one blank line
-        "组长 张三",
-        "副组长 李四",
+        "组长\t张三",  # a table row stays one line, its cells separated by tabs
+        "副组长\t李四",
         "（一）甲",
         "（二）乙",
         "保留  空格",
@@ -205,7 +205,7 @@ def test_docx_paragraphs_and_table_in_body_order(tmp_path):
 
     rt = read_document(f)
     assert (rt.format, rt.source_file, rt.encoding) == ("docx", "seed003.docx", None)
-    assert rt.text.split("\n") == paragraphs[:5] + ["信用等级", "认定部门", "应急管理部门"] + paragraphs[5:]
+    assert rt.text.split("\n") == paragraphs[:5] + ["信用等级\t认定部门", "应急管理部门"] + paragraphs[5:]
 
 
 # ---------------------------------------------------------------- .pdf
