@@ -81,9 +81,11 @@ def check(db: DbOption,
     from knowledge.db import KBError
     day = parse_as_of(as_of)
     try:
-        data = json.loads(profile.read_text(encoding="utf-8"))
+        data = json.loads(profile.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         fail(f"{profile}: no such file", 2)
+    except IsADirectoryError:
+        fail(f"{profile}: is a folder; expected a profile JSON file", 2)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         fail(f"{profile}: not valid JSON ({exc})", 2)
     try:
@@ -121,6 +123,8 @@ def measures(db: DbOption,
     if fmt not in ("json", "csv"):
         fail(f"--format: expected json or csv, got {fmt!r}", 2)
     try:
+        if kind and kind not in ("incentive", "penalty", "other"):
+            fail(f"--kind: expected incentive, penalty or other, got {kind!r}", 2)
         rows = list_measures(open_db(db, readonly=True), department=department, kind=kind)
     except KBError as exc:
         fail(str(exc))

@@ -16,6 +16,12 @@ BOOL_FIELDS = ("standardization_in_operation", "assessment_top_ranked", "major_h
                "public_commitment", "credit_model_enterprise")
 
 
+EVENT_FIELDS = {"fatalities": int, "responsible": bool, "major": bool, "severity": str, "authority": str,
+                "subject": str}
+CHOICES = {"severity": ("一般", "较大", "重大", "特别重大"), "subject": ("unit", "principal", "safety_lead")}
+EXPECTED = {int: "a non-negative integer", bool: "true or false", str: "a string"}
+
+
 class ProfileError(ValueError):
     """A profile field has the wrong shape: the message names the field."""
 
@@ -49,6 +55,18 @@ def validate_profile(p: object) -> dict:
                         date.fromisoformat(str(ev[key]))
                     except ValueError:
                         raise ProfileError(f"field 'events[{i}].{key}' must be a date YYYY-MM-DD") from None
+            if ev.get("date_from") and ev.get("date_to") and str(ev["date_from"]) > str(ev["date_to"]):
+                raise ProfileError(f"field 'events[{i}].date_from' must not be after date_to")
+            for key, kind in EVENT_FIELDS.items():
+                value = ev.get(key)
+                if value is None:
+                    continue
+                ok = (isinstance(value, bool) if kind is bool else
+                      isinstance(value, int) and not isinstance(value, bool) and value >= 0 if kind is int else
+                      isinstance(value, str))
+                if not ok or (key in CHOICES and value not in CHOICES[key]):
+                    allowed = f" ({', '.join(CHOICES[key])})" if key in CHOICES else ""
+                    raise ProfileError(f"field 'events[{i}].{key}' must be {EXPECTED[kind]}{allowed}")
     return p
 
 

@@ -96,12 +96,19 @@ def open_db(path: str | Path, readonly: bool = False) -> sqlite_utils.Database:
             raise KBError(f"{path}: no knowledge base here; run `xinyi ingest corpus/ --db {path}` first")
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         db = sqlite_utils.Database(conn)
-        if "documents" not in db.table_names():
+        try:
+            tables = db.table_names()
+        except sqlite3.DatabaseError as exc:
+            raise KBError(f"{path}: not a usable SQLite file ({exc})") from None
+        if "documents" not in tables:
             raise KBError(f"{path}: not a xinyi knowledge base (no documents table)")
         return db
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         db = sqlite_utils.Database(path)
+        tables = db.table_names()
+        if tables and "_migrations" not in tables:  # never add our tables to someone else's database
+            raise KBError(f"{path}: a SQLite file that is not a xinyi knowledge base; choose another --db")
         migrate(db)
     except sqlite3.DatabaseError as exc:
         raise KBError(f"{path}: not a usable SQLite file ({exc})") from None

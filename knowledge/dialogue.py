@@ -33,14 +33,15 @@ def intent_cues() -> dict[str, re.Pattern]:
 
 # ---- facts across turns ---------------------------------------------------------------------
 
-def merge_facts(old: dict, new: dict) -> dict:
-    """Later statements replace earlier ones; events accumulate; a stated event lifts an earlier denial."""
+def merge_facts(old: dict, new: dict, correction: bool = False) -> dict:
+    """Later statements replace earlier ones; events accumulate (a correction replaces the event it corrects);
+    a stated event lifts an earlier denial of its type."""
     merged = {k: v for k, v in old.items() if not k.startswith("_")}
     for key, value in new.items():
-        if key.startswith("_") or (key == "events" and new.get("_hypothetical")):
-            continue  # a hypothetical event ("如果发生…会怎样") is asked about, not recorded
+        if key.startswith("_"):
+            continue
         if key == "events":
-            merged["events_stated"] = merge_events(merged.get("events_stated", []), value)
+            merged["events_stated"] = merge_events(merged.get("events_stated", []), value, correction)
         elif key == "absent_events":
             kept = [a for a in merged.get("absent_events", []) if a["type"] not in {v["type"] for v in value}]
             merged["absent_events"] = [*kept, *value]
@@ -50,17 +51,26 @@ def merge_facts(old: dict, new: dict) -> dict:
         merged["_asked_kind"] = new["_asked_kind"]
     elif old.get("_asked_kind"):
         merged["_asked_kind"] = old["_asked_kind"]
-    stated = {e["type"] for e in new.get("events", [])}
+    stated = {e["type"] for e in new.get("events", []) if not new.get("_hypothetical")}
     if stated and merged.get("absent_events"):
         merged["absent_events"] = [a for a in merged["absent_events"] if a["type"] not in stated]
     return merged
 
 
-def merge_events(old: list[dict], new: list[dict]) -> list[dict]:
+def merge_events(old: list[dict], new: list[dict], correction: bool = False) -> list[dict]:
     """A new statement that only adds a day to an event told before ("事故是2025年12月5日发生的")
-    completes that event instead of adding a second one."""
+    completes that event; the same event told twice is kept once; a correction ("不对，事故是2021年发生的")
+    replaces the latest event of its type."""
     events = [dict(e) for e in old]
     for ev in new:
+        if ev in events:
+            continue
+        if correction:
+            same = [i for i, e in enumerate(events) if e.get("type") == ev.get("type")]
+            if same:
+                kept = {k: v for k, v in events[same[-1]].items() if k not in ("date", "date_from", "date_to")}
+                events[same[-1]] = {**kept, **ev}
+                continue
         target = next((e for e in events if e.get("type") == ev.get("type") and not e.get("date")
                        and date_fits(e, ev.get("date"))
                        and all(e.get(k) in (None, v) for k, v in ev.items() if k not in ("date", "date_from", "date_to"))),
@@ -474,7 +484,15 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
     kind_now = asked_kind(message)
     if kind_now:
         new["_asked_kind"] = kind_now
-    facts = merge_facts(old, new)
+    correction = bool(intent_cues()["correction"].search(message))
+    if new.get("_hypothetical"):
+        # "如果发生…会怎样": answered with the supposed facts, but the session keeps only what is real
+        supposed = {**new, "events": [{**e, "date": e.get("date") or (None if e.get("date_from") else as_of.isoformat())}
+                                      for e in new.get("events", [])]}
+        facts = merge_facts(old, supposed)
+        kept = merge_facts(old, {k: v for k, v in new.items() if k == "_asked_kind"})
+    else:
+        facts = kept = merge_facts(old, new, correction)
     intent, info = detect_intent(message, new)
     kb = load_kb(db)
     results: list[dict] = []
@@ -490,15 +508,13 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
         reply = HELP
     else:
         profile = profile_of(facts)
-        if new.get("_hypothetical"):
-            profile["events"] = [*facts.get("events_stated", []), *new.get("events", [])]
-        elif facts.get("events_stated"):
+        if facts.get("events_stated"):
             profile["events_partial"] = facts["events_stated"]
         profile = with_partial_events(profile)
         results = evaluate(kb, profile, as_of)
         kind = "penalty" if intent == "what_if" else facts.get("_asked_kind")
         reply = answer_why_not(results) if intent == "why_not" else answer_eligibility(results, kind)
-        summary = facts_summary(facts)
+        summary = facts_summary(kept)
         if summary:
             reply = summary + "\n" + reply
         if intent == "what_if":
@@ -513,10 +529,10 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
             reply += "\n还需要您补充：" + "".join(f"\n· {q['question']}（{q['why']}）" for q in questions)
         citations = [m["citation"] for r in results if r["status"] == "applies" for m in r["measures"]]
     out = {"session_id": session_id, "intent": intent, "reply": reply,
-           "facts": public_facts(facts),
+           "facts": public_facts(kept),
            "questions": [q["question"] for q in questions], "question_details": questions,
            "results": results, "citations": citations}
-    save_turn(db, session_id, facts, message, {"reply": reply, "questions": out["questions"]})
+    save_turn(db, session_id, kept, message, {"reply": reply, "questions": out["questions"]})
     return out
 
 

@@ -151,17 +151,20 @@ def field_matches(field: str, want: Any, have: Any) -> Optional[bool]:
 
 
 def event_in_window(ev: dict, start: Optional[date], end: date) -> Optional[bool]:
+    """Is the event inside [start, end]? A date range only partly inside is unknown; an event after
+    `end` (as_of) has not happened yet."""
     d = parse_day(ev.get("date"))
     if d:
-        return start is None or start <= d <= end if d <= end else False
+        return d <= end and (start is None or start <= d)
     lo, hi = parse_day(ev.get("date_from")), parse_day(ev.get("date_to"))
-    if start is None and (lo or hi or "date" not in ev):
+    if lo and lo > end:
+        return False
+    if hi and start and hi < start:
+        return False
+    if start is None:
+        return True if (hi is None or hi <= end) else None
+    if lo and lo >= start and (hi or end) <= end:
         return True
-    if lo and hi:
-        if start <= lo and hi <= end:
-            return True
-        if hi < start or lo > end:
-            return False
     return None
 
 
@@ -178,20 +181,47 @@ def event_match(ev: dict, want: dict, start: Optional[date], end: date) -> Optio
     return None if None in verdicts else True
 
 
-def absent_covers(profile: dict, kind: str, years: Optional[int]) -> bool:
-    """Has the speaker denied every event type of this family for at least this long?"""
+QUALIFIERS = ("major", "severity", "responsible", "authority", "subject")
+
+
+def denial_covers(denial: dict, want: dict, years: Optional[float]) -> bool:
+    """A denial decides a query only when it is at least as broad: 'no major penalty' says nothing about
+    penalties in general, 'no fatal accident' nothing about non-fatal ones."""
+    span = denial.get("within_years")
+    if span is not None and (years is None or span < years):
+        return False
+    for key in QUALIFIERS:
+        if key in denial and denial[key] is not None and want.get(key) != denial[key]:
+            return False
+    if denial.get("fatal") and not isinstance(want.get("fatalities"), dict):
+        return False
+    return True
+
+
+def absent_covers(profile: dict, want: dict, years: Optional[float]) -> bool:
+    """Has the speaker denied every event type of this family, broadly enough and for at least this long?"""
     denied = profile.get("absent_events") or []
-    members, _ = family(kind)
+    members, _ = family(want["type"])
+    if len(members) > 1:
+        members = [m for m in members if m != want["type"]]  # a family is covered through its members
 
     def covered(member: str) -> bool:
         for d in denied:
             d_members, _ = family(d.get("type", ""))
-            if member in d_members or d.get("type") == member:
-                span = d.get("within_years")
-                if span is None or (years is not None and span >= years):
-                    return True
+            if (member in d_members or d.get("type") == member) and denial_covers(d, want, years):
+                return True
         return False
-    return all(covered(m) for m in members)
+    return bool(members) and all(covered(m) for m in members)
+
+
+def repaired_before(events: list[dict], as_of: date) -> Optional[date]:
+    """The latest completed credit repair (信用修复): dishonesty before it no longer counts."""
+    days = [parse_day(e.get("date")) for e in events if e.get("type") == "credit_repaired"]
+    days = [d for d in days if d and d <= as_of]
+    return max(days) if days else None
+
+
+REPAIRABLE = {"dishonest_act", "blacklisted", "bad_credit_record"}
 
 
 def describe_event(want: dict) -> str:
@@ -226,11 +256,15 @@ def eval_event(node: dict, profile: dict, as_of: date) -> tuple[str, str]:
         if len(stated) >= need:
             dates = "、".join(str(e.get("date") or e.get("date_from") or "日期不详") for e in stated)
             return MET, f"据您所述，{span}{window_text}发生过{what}（{dates}）"
-        if absent_covers(profile, want["type"], within.get("years") if within else None):
+        span_years = (within.get("years") or within.get("months", 0) / 12) if within else None
+        if absent_covers(profile, want, span_years):
             return NOT_MET, f"据您所述，{span}{window_text}没有{what}"
         return UNKNOWN, f"尚不清楚{span}{window_text}是否有{what}" if span else f"尚不清楚是否有{what}"
     definite, possible = [], []
+    repaired = repaired_before(events, as_of) if want["type"] in REPAIRABLE else None
     for ev in events:
+        if repaired and ev.get("type") != "credit_repaired" and (parse_day(ev.get("date")) or as_of) <= repaired:
+            continue
         verdict = event_match(ev, want, start, as_of)
         if verdict:
             definite.append(ev)
@@ -241,7 +275,8 @@ def eval_event(node: dict, profile: dict, as_of: date) -> tuple[str, str]:
         dates = "、".join(str(e.get("date") or e.get("date_from") or "日期不详") for e in definite)
         return MET, f"{span}{window_text}发生过{count}{what}（{dates}）"
     if len(definite) + len(possible) >= need:
-        return UNKNOWN, f"已有记录是否属于{span}{window_text}的{what}尚不确定，需要补充日期或细节"
+        scope = f"{span}{window_text}的" if span else ""
+        return UNKNOWN, f"已有记录是否属于{scope}{what}尚不确定，需要补充日期或细节"
     if span:
         return NOT_MET, f"{span}{window_text}没有{count}{what}"
     return NOT_MET, f"没有{count}{what}的记录"
@@ -288,6 +323,9 @@ def jurisdiction_result(doc: dict, profile: dict) -> Optional[dict]:
                 "citation": cite, "field": "region"}
     inside = contains(jur, region)
     full = resolve_region(region) or region
+    if inside is False and full != jur and contains(region, jur):  # 江苏省 for a 无锡市 document
+        return {"text": text, "status": UNKNOWN, "because": f"{full}范围较大，需要知道是否在{jur}",
+                "citation": cite, "field": "region"}
     if inside is None:
         return {"text": text, "status": UNKNOWN, "because": f"无法识别地区“{region}”", "citation": cite,
                 "field": "region"}

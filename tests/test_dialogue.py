@@ -79,3 +79,27 @@ def test_what_if_is_not_recorded(kb_path, tmp_path):
     out = ask(db, "我们是无锡的钢铁冶金企业，如果发生了一起死亡1人的责任事故会怎样？", None, AS_OF)
     assert out["intent"] == "what_if" and "上浮安全生产责任保险费率" in out["reply"]
     assert "events" not in out["facts"]
+
+
+def test_hypothetical_keeps_real_facts_and_denials(kb_path, tmp_path):
+    db = tmp_path / "kb.sqlite"
+    shutil.copy(kb_path, db)
+    first = ask(db, "我们是无锡的钢铁冶金企业，三年内没有发生过事故", None, AS_OF)
+    what_if = ask(db, "如果发生一起亡人责任事故会怎样？", first["session_id"], AS_OF)
+    assert "上浮工伤保险费率" in what_if["reply"]  # dated today, the supposed accident decides 第九、十条
+    after = ask(db, "那我们能享受什么激励？", first["session_id"], AS_OF)
+    assert after["facts"]["region"] == "江苏省无锡市"
+    assert any(a["type"] == "accident" for a in after["facts"].get("absent_events", []))
+    assert "events" not in after["facts"]
+
+
+def test_repeated_and_corrected_events(kb_path, tmp_path):
+    db = tmp_path / "kb.sqlite"
+    shutil.copy(kb_path, db)
+    s = ask(db, "我们在无锡，2025年6月1日受到一次重大行政处罚", None, AS_OF)["session_id"]
+    again = ask(db, "对，2025年6月1日那次重大行政处罚", s, AS_OF)
+    assert len(again["facts"]["events"]) == 1
+    fix = ask(db, "我们在无锡，2025年3月发生过一起亡人责任事故", None, AS_OF)["session_id"]
+    fixed = ask(db, "不对，事故是2021年发生的", fix, AS_OF)
+    accidents = [e for e in fixed["facts"]["events"] if e["type"] == "accident"]
+    assert len(accidents) == 1 and accidents[0]["date_from"].startswith("2021")

@@ -55,3 +55,25 @@ def test_cases_cover_every_rule_kind_of_every_seed(kb):
     docs = {d["id"]: d["source_file"] for d in kb["documents"].values()}
     needed = {(docs[r["document_id"]], r["kind"]) for r in kb["rules"]}
     assert needed <= covered, sorted(needed - covered)
+
+
+def test_qualified_denial_does_not_cover_the_general_condition(kb):
+    profile = {"region": "江苏省无锡市", "industries": ["钢铁冶金"], "standardization_level": 2,
+               "standardization_in_operation": True,
+               "absent_events": [{"type": "administrative_penalty", "within_years": 3, "major": True},
+                                 {"type": "dishonest_act", "within_years": 3},
+                                 {"type": "accident", "within_years": 3, "fatal": True}]}
+    results = evaluate(kb, profile, date(2026, 11, 22))
+    assert doc_status(results, "003_de71b19c54652fc1.txt", "incentive") == "undetermined"
+
+
+def test_province_only_is_unknown_for_a_city_document(kb):
+    results = evaluate(kb, {"region": "江苏省", "events": []}, date(2026, 11, 22))
+    assert doc_status(results, "003_de71b19c54652fc1.txt", "incentive") == "undetermined"
+
+
+def test_credit_repair_lifts_earlier_blacklisting(kb):
+    events = [{"type": "blacklisted", "date": "2025-05-01"}, {"type": "credit_repaired", "date": "2025-09-01"}]
+    results = evaluate(kb, {"region": "陈巴尔虎旗", "events": events}, date(2026, 11, 22))
+    chen = [r for r in results if r["source_file"] == "001_9ae7228be791c7b7.txt" and r["status"] == "applies"]
+    assert not any("行业禁入" in m["text"] for r in chen for m in r["measures"])

@@ -80,3 +80,24 @@ def test_docx_and_gb18030_inputs_ingest(tmp_path):
     kb = export(db)
     counts = {d["source_file"]: sum(m["document_id"] == d["id"] for m in kb["measures"]) for d in kb["documents"]}
     assert counts["wuxi.docx"] == counts["wuxi_gb.txt"] >= 25
+
+
+def test_check_refuses_bad_profiles_by_field(tmp_path):
+    db = tmp_path / "kb.sqlite"
+    assert run("ingest", CORPUS / "003_de71b19c54652fc1.txt", "--db", db).returncode == 0
+    cases = {
+        '{"events": [{"type": "accident", "date": "2025-02-01", "fatalities": "1"}]}': "events[0].fatalities",
+        '{"events": [{"type": "accident", "severity": "很大"}]}': "events[0].severity",
+        '{"events": [{"type": "accident", "date": "2024-02-30"}]}': "events[0].date",
+        '{"employees": "many"}': "employees",
+    }
+    for text, field in cases.items():
+        p = tmp_path / "p.json"
+        p.write_text(text, encoding="utf-8")
+        out = run("check", "--db", db, "--profile", p)
+        assert out.returncode == 2 and field in out.stderr and "Traceback" not in out.stderr, out.stderr
+    junk = tmp_path / "junk.sqlite"
+    junk.write_text("not a database", encoding="utf-8")
+    p.write_text("{}", encoding="utf-8")
+    out = run("check", "--db", junk, "--profile", p)
+    assert out.returncode != 0 and "Traceback" not in out.stderr and "junk.sqlite" in out.stderr
