@@ -85,6 +85,7 @@ def split_department_list(text: str) -> list[str]:
         part = part.strip(" \u3000：:。")
         part = GENERIC_TAIL.sub("", part) if not part.startswith("等") else ""
         part = re.sub(r"^(?:由|经|并|和|与)", "", part)
+        part = re.sub(r"^(?:牵头|配合|责任|实施|协办|主办|参与)(?:单位|部门)[：:]\s*", "", part)
         if len(part) >= 2 and part not in {"部门", "单位", "机构", "组织"}:
             names.append(part)
     return names

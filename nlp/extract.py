@@ -136,6 +136,7 @@ class Extractor:
         self.exclusions: list[Condition] = []
         self.consumed: set[str] = set()
         self.exclusion_sentences: set[str] = set()
+        self.prose_only: dict[str, list[str]] = {}
         self.warnings: list[str] = []
 
     # ---- helpers -------------------------------------------------------------------------------
@@ -216,7 +217,7 @@ class Extractor:
         m = cues()["executor_list"].search(intro + before) or cues()["subject_list"].search(intro + before)
         if m:
             names = [n for n in split_department_list(m.group("list"))
-                     if looks_like_department(n) and not re.match(r"^(?:上述|前述|其|该|相关|有关部门和)", n)]
+                     if looks_like_department(n) and not re.match(r"^(?:上述|前述|其|该|相关|有关|各)", n)]
             if names:
                 return names
         notified = self.notified_departments(intro + before)
@@ -239,6 +240,10 @@ class Extractor:
             elif m := c["condition_list_any"].search(intro):
                 kind = cue_kind(m.group(0) + intro) or self.context_kind(clause) or "penalty"
                 role, comb = ROLE_OF_KIND[kind], "any"
+            elif c["object_list"].search(intro) and "对象" in (clause.heading + intro):
+                kind = cue_kind(clause.heading + intro)  # 联合惩戒对象…具体包括：（一）…
+                if kind in ("incentive", "penalty"):
+                    role, comb = ROLE_OF_KIND[kind], "all" if kind == "incentive" else "any"
             if role is None or role == "other":
                 continue
             group = Group(clause, role, comb)
@@ -284,16 +289,26 @@ class Extractor:
             kind = self.context_kind(clause) or "other"
             depts = self.responsibility_departments(clause)
             ms = MeasureSet(kind=kind, measures=[])
-            items = [ch for ch in clause.children if ch.parent_id == clause.id]
+            items = self.leaf_items(clause)
             if items:
-                for ch in items:
+                for ch, group_kind in items:
                     text, own_depts = item_departments(self.own_text(ch) or ch.text)
                     self.consumed.add(ch.id)
-                    if not self.is_catch_all(text):
-                        ms.measures.append(self.new_measure(ch, kind, text, own_depts or depts))
+                    if self.is_catch_all(text):
+                        continue
+                    k = polarity(text) if polarity(text) in ("incentive", "penalty") else (group_kind or kind)
+                    m = self.new_measure(ch, k, text, own_depts or depts)
+                    if k == kind:
+                        ms.measures.append(m)
+                    else:
+                        self.sets.append(MeasureSet(kind=k, measures=[m]))
             else:
                 for para in clause.body:
                     if para == clause.heading or self.is_catch_all(para):
+                        continue
+                    if any(self.find_target(seg) for sent in sentences(para) for seg in segments(sent)):
+                        # 对守信企业…；对失信企业…: read sentence by sentence, with the section's departments
+                        self.prose_only.setdefault(clause.id, []).append(para)
                         continue
                     refs = self.condition_refs(para)
                     m = self.new_measure(clause, kind, para, depts)
@@ -321,9 +336,10 @@ class Extractor:
             kind = self.context_kind(clause, own_only=True) or cue_kind(self.own_text(clause))
             texts = [item_departments(self.own_text(ch) or ch.text) for ch in items]
             with_verbs = sum(polarity(t) is not None for t, _ in texts)
+            addressed = bool(cues()["target_intro"].match(self.own_text(clause).strip()))  # 对守信激励对象：
             if kind is None and all(polarity(t) in ("incentive", "penalty") for t, _ in texts):
                 kind = self.context_kind(clause)  # every item says itself what it is
-            if kind is None or with_verbs * 2 <= len(items):
+            if kind is None or (with_verbs * 2 <= len(items) and not addressed):
                 continue
             intro = self.own_text(clause)
             depts = self.departments_for(clause, "", intro)
@@ -333,10 +349,48 @@ class Extractor:
                 self.consumed.add(ch.id)
                 if self.is_catch_all(text):
                     continue
-                k = polarity(text) if polarity(text) in ("incentive", "penalty") else kind
-                m = self.new_measure(ch, k, text, own_depts or self.responsibility_departments(ch) or depts)
+                k = polarity(text) if polarity(text) in ("incentive", "penalty") and not addressed else kind
+                m = self.new_measure(ch, k, text, own_depts or leading_departments(text)
+                                     or self.responsibility_departments(ch) or depts)
                 self.sets.append(MeasureSet(kind=k, measures=[m]))
             self.consumed.add(clause.id)
+
+    def leaf_items(self, clause: Clause) -> list[tuple[Clause, Optional[str]]]:
+        """The items of a section, descending through group headers such as '1.对守信激励对象：' (whose cue
+        says what kind their items are)."""
+        out: list[tuple[Clause, Optional[str]]] = []
+        for ch in (c for c in clause.children if c.parent_id == clause.id):
+            if ch.children:
+                self.consumed.add(ch.id)
+                group_kind = cue_kind(self.own_text(ch))
+                out += [(leaf, group_kind or k) for leaf, k in self.leaf_items(ch)]
+            else:
+                out.append((ch, None))
+        return out
+
+    def read_tables(self) -> None:
+        """A 措施清单 table (序号 | 措施 | 依据 | 实施单位): each row a measure, its departments from the row."""
+        for clause in self.clauses:
+            header = next((p for p in clause.body if "\t" in p and table_columns(p)), None)
+            if header is None:
+                continue
+            measure_col, dept_col, cells_in_header = table_columns(header)
+            kind = self.context_kind(clause) or "other"
+            rows = [(ch, ch.body[0].split("\t") if ch.body else []) for ch in clause.children
+                    if ch.parent_id == clause.id and ch.style == "row"]
+            for ch, cells in rows:
+                offset = cells_in_header - len(cells)  # the 序号 cell became the row's label
+                mi, di = measure_col - offset, dept_col - offset
+                if not (0 <= mi < len(cells)) or self.is_catch_all(cells[mi]):
+                    self.consumed.add(ch.id)
+                    continue
+                text = cells[mi].strip()
+                depts = split_department_list(cells[di]) if 0 <= di < len(cells) else []
+                k = polarity(text) if polarity(text) in ("incentive", "penalty") else kind
+                self.sets.append(MeasureSet(kind=k, measures=[self.new_measure(ch, k, text, depts)]))
+                self.consumed.add(ch.id)
+            if rows:
+                self.consumed.add(clause.id)
 
     def read_scope_sentences(self) -> None:
         for clause in self.clauses:
@@ -361,10 +415,18 @@ class Extractor:
 
     def read_prose(self) -> None:
         for clause in self.clauses:
-            if clause.id in self.consumed or clause.style == "preamble":
+            if clause.style == "preamble":
                 continue
+            paragraphs = [p for p in clause.body if p != clause.heading]
+            if clause.id in self.prose_only:
+                paragraphs = self.prose_only[clause.id]
+            elif clause.id in self.consumed:
+                # a list's intro was read with the list; a paragraph after the list (款) is prose of its own
+                paragraphs = paragraphs[1:] if clause.children and len(paragraphs) > 1 else []
+                if not paragraphs:
+                    continue
             own_kind = self.context_kind(clause, own_only=True)
-            text = "".join(p for p in clause.body if p != clause.heading)
+            text = "".join(paragraphs)
             if clause.heading and text.startswith(clause.heading + "。"):
                 text = text[len(clause.heading) + 1:]
             last: Optional[MeasureSet] = None
@@ -386,7 +448,7 @@ class Extractor:
     def find_target(self, seg: str) -> Optional[tuple[int, int, str]]:
         """(start, end, condition) of the enterprise a prose segment addresses: 对X的企业 / 将X纳入 / X的，…"""
         c = cues()
-        for name in ("target", "provide_target", "put_target", "target_bare"):
+        for name in ("target", "provide_target", "put_target", "group_reference", "target_bare"):
             m = next((x for x in c[name].finditer(seg) if opens_phrase(seg, x.start())), None)
             if m:
                 end = m.end() if name != "put_target" else m.end("subj")
@@ -420,10 +482,18 @@ class Extractor:
                 return []
             lead = "".join(phrases[:first])
             act = "".join(phrases[first:])
+            opening = leading_departments(act)
             act = act[len(act) - len(strip_subject(act)):] if first == 0 else act
             act_start = display_from = len(seg) - len(act)
-        depts = self.departments_for(clause, "", before + lead + "对")
-        conds = self.target_conditions(clause, cond_text) if cond_text else []
+        if target:
+            opening = leading_departments(act.lstrip("，,"))
+        depts = (self.responsibility_departments(clause) or opening
+                 or self.departments_for(clause, "", before + lead + "对"))
+        group = cond_text and cues()["group_reference"].fullmatch(f"对{cond_text}")
+        if group and self.has_list_group(cue_kind(cond_text)):
+            conds = []  # 对守信激励对象…: the document's own list of conditions says who that is
+        else:
+            conds = self.target_conditions(clause, cond_text) if cond_text else []
         out: list[MeasureSet] = []
         for n, piece in enumerate(split_measure_pieces(act)):
             if self.is_catch_all(piece) and len(piece) < 30:
@@ -436,7 +506,8 @@ class Extractor:
             text = seg[display_from:act_start + offset + len(piece)] if n == 0 else piece
             piece_depts = depts
             if offset > 0 and not self.responsibility_departments(clause):
-                piece_depts = self.departments_for(clause, "", before + lead + act[:offset]) or depts
+                piece_depts = (leading_departments(piece) or
+                               self.departments_for(clause, "", before + lead + act[:offset]) or depts)
             m = self.new_measure(clause, kind, text, piece_depts)
             piece_conds = conds
             if n > 0 and cond_text and polarity(piece) and condition_polarity(cond_text) not in (None, kind, "other"):
@@ -454,6 +525,10 @@ class Extractor:
                                   combinator="any" if len(piece_conds) > 1 else "all"))
         self.sets.extend(out)
         return out
+
+    def has_list_group(self, kind: Optional[str]) -> bool:
+        role = ROLE_OF_KIND.get(kind or "", "")
+        return any(g.role == role for g in self.groups)
 
     def target_conditions(self, clause: Clause, cond_text: str, kind: Optional[str] = None) -> list[Condition]:
         cond_text = re.sub(r"^(?:存在|属于)?", "", cond_text.strip())
@@ -565,6 +640,7 @@ class Extractor:
     def run(self) -> tuple[list[Measure], list[Condition], list[Rule], list[str]]:
         self.read_condition_lists()
         self.read_measure_lists()
+        self.read_tables()
         self.read_trailer_sections()
         self.read_child_lists()
         self.read_scope_sentences()
@@ -572,6 +648,26 @@ class Extractor:
         self.read_prose()
         rules = self.build_rules()
         return self.measures, self.conditions, rules, self.warnings
+
+
+def table_columns(header: str) -> Optional[tuple[int, int, int]]:
+    """(measure column, department column, number of cells) of a table header row, or None."""
+    cells = [c.strip() for c in header.split("\t")]
+    measure = next((i for i, c in enumerate(cells) if cues()["table_measure_header"].search(c)
+                    and not cues()["table_department_header"].search(c)), None)
+    dept = next((i for i, c in enumerate(cells) if cues()["table_department_header"].search(c)), None)
+    if measure is None or dept is None:
+        return None
+    return measure, dept, len(cells)
+
+
+def leading_departments(text: str) -> list[str]:
+    """'区住房和城乡建设局、区交通运输局依法限制…' → the bodies that open the sentence as its subject."""
+    m = cues()["leading_departments"].match(text.strip())
+    if not m:
+        return []
+    names = split_department_list(m.group("list"))
+    return names if names and all(looks_like_department(n) and not re.match(r"^(?:上述|其)", n) for n in names) else []
 
 
 def item_departments(text: str) -> tuple[str, list[str]]:
@@ -613,6 +709,9 @@ def sent_tail(sent: str, cond: str) -> str:
 
 def strip_subject(text: str) -> str:
     t = text.strip()
+    lead = cues()["leading_departments"].match(t)
+    if lead and leading_departments(t):
+        t = t[lead.end():]
     m = cues()["sentence_subject_strip"].match(t)
     return t[m.end():] if m else t
 

@@ -16,6 +16,7 @@ from .types import Clause, Line
 
 DATA = Path(__file__).parent / "data"
 HEADING_MAX = 40
+ITEM_STYLES = ("num", "paren_num", "circled", "shi", "row")
 BRACKET_TITLE = re.compile(r"^【([^】]{1,20})】\s*")
 
 
@@ -98,6 +99,15 @@ class TreeBuilder:
         return next(c for c in self.stack if c.id == clause.parent_id)
 
     @staticmethod
+    def owns_trailer(c: Clause) -> bool:
+        """实施单位：… closes the nearest titled section, not a one-sentence list item inside it."""
+        if not c.heading:
+            return False
+        own = "".join(c.body)
+        one_sentence_item = c.style in ITEM_STYLES and len(re.findall(r"[。；;]", own)) <= 1 and own != c.heading
+        return not one_sentence_item
+
+    @staticmethod
     def closes_list(cur: Clause, text: str) -> bool:
         """An unlabeled paragraph after a one-sentence list item speaks for the whole list, not the item."""
         own = "".join(cur.body)
@@ -115,8 +125,7 @@ class TreeBuilder:
             pre.body.append(line.text)
             return
         if trailer_departments(line.text) is not None:
-            owner = next((c for c in reversed(self.stack) if c.heading and c.body[:1] == [c.heading]),
-                         self.stack[-1])
+            owner = next((c for c in reversed(self.stack) if self.owns_trailer(c)), self.stack[-1])
             owner.trailers.append(line.text)
             owner.text = f"{owner.text}\n{line.text}"
             return
@@ -127,7 +136,9 @@ class TreeBuilder:
         cur.body.append(line.text)
 
 
-INLINE = re.compile(r"(?:(?<=[：:；;。，,])|^)\s*([（(]\d{1,2}[）)]|[（(][一二三四五六七八九十]+[）)]|[①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]|[一二三四五六七八九十]+是)")
+INLINE = re.compile(r"(?:(?<=[：:；;。，,])|^)\s*([（(]\d{1,2}[）)]|[（(][一二三四五六七八九十]+[）)]|[①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]|[一二三四五六七八九十]+是"
+                    r"|\d{1,2}[.．、](?!\d))")
+INLINE_NUM = re.compile(r"^(\d{1,2})[.．、]")
 
 
 def inline_items(text: str) -> list[tuple[int, Label]]:
@@ -135,6 +146,11 @@ def inline_items(text: str) -> list[tuple[int, Label]]:
     found: list[tuple[int, Label]] = []
     for m in INLINE.finditer(text):
         lab = match_label(text[m.start(1):], inline=True)
+        num = INLINE_NUM.match(m.group(1))
+        if lab is None and num and text[max(0, m.start(1) - 1):m.start(1)] in "：:；;。":
+            # 1.…；2.…；3.… run on inside a paragraph (never after a comma: 1、2项)
+            n = int(num.group(1))
+            lab = Label("num", num.group(1), n, len(num.group(0)))
         if lab is None:
             continue
         if lab.style == "shi" or text[max(0, m.start(1) - 1):m.start(1)] not in "，,":
