@@ -130,13 +130,14 @@ def split_parts(lines: list[Line]) -> Parts:
     inner = c["issuing_notice"].search(squash(title or "")) if title else None
     if inner:
         # a 印发/转发 notice: the document is the one it issues, printed after the notice
-        run = find_run(main, inner.group("inner"), end)
+        issued = inner.group("inner") or inner.group("inner2")
+        run = find_run(main, issued, end)
         if run:
             i, j = run
             front, content = main[:i], main[j:]
             title = "".join(ln.text for ln in main[i:j])
             notes.append("content taken from the document the notice issues")
-        else:
+        elif inner.group("inner"):
             title = inner.group("inner")
     return Parts(front=front, content=content, title=title, notes=notes)
 
@@ -152,7 +153,10 @@ def signature(lines: list[Line]) -> tuple[Optional[str], Optional[str]]:
     candidates = []
     for i in range(len(texts) - 1):
         if c["org"].match(texts[i]) and c["date"].match(texts[i + 1]):
-            candidates.append((texts[i], parse_date(texts[i + 1])))
+            first = i
+            while first > 0 and c["org"].match(texts[first - 1]) and find_regions_safe(texts[first - 1]):
+                first -= 1  # joint signatures: the first body named leads
+            candidates.append((texts[first], parse_date(texts[i + 1])))
         elif c["date"].match(texts[i]) and i + 1 < len(texts) and c["org"].match(texts[i + 1]) and i > 0 \
                 and not c["org"].match(texts[i - 1]):
             candidates.append((texts[i + 1], parse_date(texts[i])))
@@ -161,6 +165,11 @@ def signature(lines: list[Line]) -> tuple[Optional[str], Optional[str]]:
     from .regions import find_regions
     placed = [cand for cand in candidates if find_regions(cand[0])]
     return (placed or candidates)[-1]
+
+
+def find_regions_safe(text: str) -> list[str]:
+    from .regions import find_regions
+    return find_regions(text)
 
 
 def issuer_fallback(title: Optional[str], lines: list[Line]) -> Optional[str]:
