@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
+from typing import Optional
 
 from .datafiles import load_regex_lines
 from .labels import starts_with_label
@@ -19,6 +21,7 @@ INLINE_ARTEFACTS = re.compile(r"\[bookmark:[^\]]*\]|\[image:[^\]]*\]|\ufeff|\u20
 SENTENCE_END = tuple("。；;！!？?：:」』”\"）)】")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]")
+TITLE_END = re.compile(r"(?:通知|意见|办法|方案|决定|规定|细则|备忘录|清单|公告|函|文件)$")
 DATE_LINE = re.compile(r"^\s*(\d{4}|[〇零一二三四五六七八九]{4})\s*年.{1,6}日\s*(印发)?\s*$")
 
 
@@ -43,12 +46,27 @@ def is_ocr_noise(line: str) -> bool:
     return latin >= 20 and cjk <= latin * 0.1
 
 
-def should_join(current: str, following: str) -> bool:
-    """Was `following` cut off `current` by a page or line break in the middle of a sentence?"""
+def wrap_width(lines: list[str]) -> Optional[int]:
+    """The width a PDF or scan wrapped its lines at: the most common long line length, when a good share of the
+    lines have it (hard-wrapped text), else None."""
+    lengths = [len(x) for x in lines if len(x) >= 15]
+    if len(lengths) < 10:
+        return None
+    width, count = Counter(lengths).most_common(1)[0]
+    near = sum(1 for n in lengths if abs(n - width) <= 1)
+    return width if width >= 20 and near >= 0.3 * len(lengths) and width >= max(lengths) - 2 else None
+
+
+def should_join(current: str, following: str, width: Optional[int] = None, physical: str = "") -> bool:
+    """Was `following` cut off `current` by a page or line break in the middle of a sentence?
+    `physical` is the last printed line of `current` (what a hard wrap is measured on)."""
     if not current or not following or current.endswith(SENTENCE_END):
         return False
     if starts_with_label(following) or DATE_LINE.match(following) or DATE_LINE.match(current):
         return False
+    if width and len(physical or current) >= width - 1 and CJK.search(following[:2]) \
+            and not TITLE_END.search(physical or current):
+        return True  # a full-width line of hard-wrapped text runs on
     if following[0] in "，,、。；;：:）)》”":
         return True
     # Titles, headings and signatures carry no comma; prose broken by a page or line end does.
@@ -62,7 +80,10 @@ def should_join(current: str, following: str) -> bool:
 def normalize_lines(text: str) -> tuple[list[Line], list[str]]:
     lines: list[Line] = []
     warnings: list[str] = []
-    for lineno, raw in enumerate(text.split("\n"), 1):
+    raw_lines = text.split("\n")
+    width = wrap_width([INLINE_ARTEFACTS.sub("", r).strip(" \t\u3000\xa0") for r in raw_lines])
+    physical = ""
+    for lineno, raw in enumerate(raw_lines, 1):
         line = INLINE_ARTEFACTS.sub("", raw).strip(" \t\u3000\xa0")
         if not line:
             continue
@@ -71,8 +92,9 @@ def normalize_lines(text: str) -> tuple[list[Line], list[str]]:
         if is_ocr_noise(line):
             warnings.append(f"line {lineno}: dropped OCR noise: {line[:40]}…")
             continue
-        if lines and should_join(lines[-1].text, line):
+        if lines and should_join(lines[-1].text, line, width, physical):
             lines[-1] = Line(lines[-1].text + line, lines[-1].lineno)
         else:
             lines.append(Line(line, lineno))
+        physical = line
     return lines, warnings

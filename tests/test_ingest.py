@@ -101,3 +101,34 @@ def test_check_refuses_bad_profiles_by_field(tmp_path):
     p.write_text("{}", encoding="utf-8")
     out = run("check", "--db", junk, "--profile", p)
     assert out.returncode != 0 and "Traceback" not in out.stderr and "junk.sqlite" in out.stderr
+
+
+def test_hard_wrapped_pdf_reads_like_the_text(tmp_path):
+    """A PDF whose lines wrap every 36 characters (as printed pages do) yields the same conditions and measures."""
+    import textwrap
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+    from nlp.document import parse_document
+    from nlp.readers import read_document
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    src = CORPUS / "000_f2471d76c145893c.txt"
+    pdf = tmp_path / "000_f2471d76c145893c.pdf"
+    c = canvas.Canvas(str(pdf), pagesize=A4)
+    y, page = 800, 1
+    for para in src.read_text(encoding="utf-8").split("\n"):
+        for line in textwrap.wrap(para.strip(), 36) or [""]:
+            c.setFont("STSong-Light", 11)
+            c.drawString(40, y, line)
+            y -= 16
+            if y < 60:
+                c.drawString(280, 30, f"— {page} —")
+                c.showPage()
+                y, page = 800, page + 1
+    c.save()
+    from_pdf, from_txt = parse_document(read_document(pdf)), parse_document(read_document(src))
+    assert [c.path for c in from_pdf.conditions] == [c.path for c in from_txt.conditions]
+    assert len(from_pdf.measures) == len(from_txt.measures)
+    assert from_pdf.title == from_txt.title
