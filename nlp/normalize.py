@@ -41,9 +41,9 @@ def is_furniture(line: str) -> bool:
 
 
 def is_ocr_noise(line: str) -> bool:
-    """A scanner's description of an illegible area: a long Latin sentence in a Chinese document."""
+    """A scanner's description of an illegible area, or its wrapped tail: Latin prose in a Chinese document."""
     latin, cjk = len(LATIN.findall(line)), len(CJK.findall(line))
-    return latin >= 20 and cjk <= latin * 0.1
+    return (latin >= 20 and cjk <= latin * 0.1) or (cjk == 0 and latin >= 6)
 
 
 def wrap_width(lines: list[str]) -> Optional[int]:

@@ -199,6 +199,10 @@ def build_tree(lines: list[Line], id_prefix: str = "") -> tuple[list[Clause], li
     for c in list(b.clauses):
         if c.style != "preamble":
             split_inline(b, c)
+    for c in b.clauses:
+        # items split out of a paragraph come before a later line that continues their run ("（5）" wrapped
+        # onto a line of its own); the sort is stable, so items of one paragraph keep their order
+        c.children.sort(key=lambda ch: ch.lineno)
     ordered = order_clauses(b.clauses)
     for n, c in enumerate(ordered):
         c.id = f"{id_prefix}c{n:04d}"
