@@ -235,6 +235,8 @@ class Extractor:
             role, comb = None, None
             if c["scope_list"].search(intro) or (clause.heading and c["scope_heading"].search(clause.heading)):
                 role, comb = "scope", "any"
+            elif c["condition_list_all"].search(intro) and c["repair_condition"].search(intro):
+                role, comb = "other", "all"  # 同时符合下列条件的，可以申请信用修复
             elif c["condition_list_all"].search(intro):
                 role, comb = ROLE_OF_KIND.get(cue_kind(intro) or self.context_kind(clause) or "incentive"), "all"
             elif m := c["condition_list_any"].search(intro):
@@ -244,7 +246,7 @@ class Extractor:
                 kind = cue_kind(clause.heading + intro)  # 联合惩戒对象…具体包括：（一）…
                 if kind in ("incentive", "penalty"):
                     role, comb = ROLE_OF_KIND[kind], "all" if kind == "incentive" else "any"
-            if role is None or role == "other":
+            if role is None:
                 continue
             group = Group(clause, role, comb)
             for ch in clause.children:
@@ -412,6 +414,13 @@ class Extractor:
                     self.exclusions.append(self.new_condition(
                         clause, "incentive_eligibility", sent_tail(sent, cond_text), "exclusion",
                         {"not": excluded} if excluded else None))
+                    continue
+                m = cues()["removal"].search(sent)
+                if m:  # 有效期内被列为失信主体的，由…移出守信激励对象名单: a condition of staying an incentive object
+                    cond_text = m.group("cond").strip()
+                    excluded = parse_predicate(cond_text)
+                    self.exclusions.append(self.new_condition(
+                        clause, "incentive_eligibility", cond_text, "exclusion", {"not": excluded} if excluded else None))
 
     def read_prose(self) -> None:
         for clause in self.clauses:
@@ -489,7 +498,7 @@ class Extractor:
             opening = leading_departments(act.lstrip("，,"))
         depts = (self.responsibility_departments(clause) or opening
                  or self.departments_for(clause, "", before + lead + "对"))
-        group = cond_text and cues()["group_reference"].fullmatch(f"对{cond_text}")
+        group = cond_text and cues()["group_name"].match(cond_text)
         if group and self.has_list_group(cue_kind(cond_text)):
             conds = []  # 对守信激励对象…: the document's own list of conditions says who that is
         else:
@@ -519,7 +528,7 @@ class Extractor:
                         cond = pat.sub("", cond, count=1) if pat.match(cond) else cond
                     piece_conds = self.target_conditions(clause, cond, kind)
             for x in piece_conds:
-                x.role = ROLE_OF_KIND.get(kind, "other")
+                x.role = "other" if cues()["repair_condition"].search(x.text) else ROLE_OF_KIND.get(kind, "other")
             out.append(MeasureSet(kind=kind, measures=[m], explicit=bool(piece_conds),
                                   condition_ids=[x.id for x in piece_conds],
                                   combinator="any" if len(piece_conds) > 1 else "all"))
