@@ -693,7 +693,9 @@ def item_departments(text: str) -> tuple[str, list[str]]:
 
 
 def opens_phrase(text: str, pos: int) -> bool:
-    """对/将/为 at `pos` starts the phrase (not 和对失信行为负有直接责任的… inside an object)."""
+    """对/将/为 at `pos` starts the phrase (not 和对失信行为负有直接责任的… inside an object, not 银企对接)."""
+    if cues()["not_a_target"].match(text[pos:]):
+        return False
     return pos == 0 or text[pos - 1] not in "和及与、或的"
 
 
