@@ -170,6 +170,20 @@ def _jionlp():
     return jionlp
 
 
+_NOT_HERE = re.compile(r"不在|不是|并非|不属于")
+
+
+def _stated_regions(text: str) -> list[str]:
+    """Places the speaker is in: '我们不在无锡，在江阴' → the 江阴 one (a clause saying 不在/不是 a place is a denial)."""
+    find = _find_regions()
+    kept, denied = [], []
+    for clause in re.split(r"[，,。；;！!？?]", text):
+        found = find(clause)
+        target = denied if _NOT_HERE.search(clause) else kept
+        target += [r for r in found if r not in target]
+    return kept or denied
+
+
 @lru_cache(maxsize=1)
 def _find_regions():
     from nlp.regions import find_regions
@@ -561,7 +575,7 @@ def parse_facts(message: str, as_of: dt.date) -> dict:
     """The profile facts `message` states, and only those (see module doc)."""
     doc = _doc(message, as_of)
     facts: dict[str, Any] = _scalar_facts(doc)
-    regions = _find_regions()(doc.text)
+    regions = _stated_regions(doc.text)
     if regions:
         facts["region"] = regions[0]
     industries = find_industries(_statement_text(doc))

@@ -297,3 +297,12 @@ def test_nothing_printed_on_stdout():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout == ""
+
+
+@pytest.mark.parametrize("sentence,region", [
+    ("我们不在无锡，在江阴", "江苏省无锡市江阴市"),
+    ("我们不是营口的企业，是庄河的", "辽宁省大连市庄河市"),
+    ("我们在江阴，不是化工企业", "江苏省无锡市江阴市"),
+])
+def test_denied_place_is_not_the_region(sentence, region):
+    assert parse_facts(sentence, D)["region"] == region
