@@ -179,8 +179,21 @@ def kind_in(message: str) -> Optional[str]:
 
 # ---- answers ----------------------------------------------------------------------------------
 
+def printed_path(path: list) -> str:
+    """Labels as a reader writes a reference: 二、（一）第1项 / 第六条（五）."""
+    out = []
+    for i, label in enumerate(path):
+        if re.fullmatch(r"[一二三四五六七八九十]+", label):
+            out.append(label + ("、" if i < len(path) - 1 else ""))
+        elif label.isdigit():
+            out.append(f"第{label}项")
+        else:
+            out.append(label)
+    return "".join(out)
+
+
 def clause_ref(title: Optional[str], path: list) -> str:
-    return f"《{title}》{''.join(path)}" if title else "".join(path)
+    return f"《{title}》{printed_path(path)}" if title else printed_path(path)
 
 
 def cite(m: dict, doc: dict) -> dict:
