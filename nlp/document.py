@@ -42,7 +42,11 @@ def parse_document(raw: RawText) -> ParsedDocument:
     if not any(c.style != "preamble" for c in clauses):
         raise ReadError(raw.source_file, "no recognisable clause structure (no 第X条, 一、, （一）, 1. headings found)")
     meta = read_metadata(lines, parts)
-    measures, conditions, rules, extract_warnings = extract(doc_id, clauses)
+    try:
+        measures, conditions, rules, extract_warnings = extract(doc_id, clauses)
+    except Exception as exc:  # an unforeseen shape must not cost the document its text and clause tree
+        measures, conditions, rules = [], [], []
+        extract_warnings = [f"extraction failed ({type(exc).__name__}: {exc}); stored with its clauses only"]
     warnings = [*raw.warnings, *warnings, *tree_warnings, *extract_warnings]
     if not measures:
         warnings.append("no measures found: ingested for its clauses only")
