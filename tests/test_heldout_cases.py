@@ -8,21 +8,10 @@ import pytest
 
 from knowledge.dialogue import ask
 from knowledge.evaluate import evaluate
-from test_evaluate_cases import doc_status
+from test_evaluate_cases import expectations_hold
 
 CASES = sorted((Path(__file__).parent / "heldout" / "cases").glob("*.json"))
 LOADED = [(p.stem, json.loads(p.read_text(encoding="utf-8"))) for p in CASES]
-
-
-def expectations_hold(results, expect):
-    for e in expect:
-        assert doc_status(results, e["source_file"], e["kind"]) == e["status"], e
-        applying = [m["text"] for r in results if r["source_file"] == e["source_file"] and r["kind"] == e["kind"]
-                    and r["status"] == "applies" for m in r["measures"]]
-        for want in e.get("measures_include", []):
-            assert any(want in t for t in applying), want
-        for bad in e.get("measures_exclude", []):
-            assert not any(bad in t for t in applying), bad
 
 
 @pytest.mark.parametrize("case", [c for _, c in LOADED if "profile" in c], ids=[n for n, c in LOADED if "profile" in c])
