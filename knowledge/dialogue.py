@@ -332,10 +332,11 @@ def event_question(node: dict, profile: dict) -> tuple[str, str]:
         return f"date:{want['type']}", f"请告诉我这起{event_label_of(want['type'])}发生的具体日期（年月日）。"
     within = node.get("within") or {}
     span = f"近{within['years']}年" if "years" in within else (f"近{within['months']}个月" if within else "")
-    verbs = labels()["event_verbs"]
+    verbs, suffixes = labels()["event_verbs"], labels()["event_question_suffix"]
     verb = verbs.get(want["type"], verbs["_default"])
+    suffix = suffixes.get(want["type"], suffixes["_default"])
     key = f"event:{want['type']}:{json.dumps(want, sort_keys=True, ensure_ascii=False)}"
-    return key, f"{span}贵单位是否{verb}{what}？"
+    return key, f"{span}贵单位是否{verb}{what}{suffix}？"
 
 
 def event_label_of(kind: str) -> str:
@@ -408,6 +409,9 @@ def facts_summary(facts: dict) -> str:
         span = f"近{spans.pop()}年" if len(spans) == 1 and None not in spans else ""
         parts.append(f"{span}没有" + "、".join("亡人事故" if a.get("fatal") else event_label_of(a["type"]) for a in denied))
     for ev in facts.get("events_stated", []):
+        if ev.get("type") in labels()["status_events"]:
+            parts.append(f"已{event_label_of(ev['type'])}")
+            continue
         when = ev.get("date") or (f"{ev['date_from']}至{ev['date_to']}" if ev.get("date_from") else "日期未说明")
         parts.append(f"{when}有{event_label_of(ev['type'])}")
     return "根据您提供的情况（" + "；".join(parts) + "）：" if parts else ""
@@ -442,7 +446,14 @@ def answer_eligibility(results: list[dict], kind: Optional[str]) -> str:
                     lines.append(f"  【{dept}】")
                     lines.extend(f"    · {x}" for x in items)
             elif pending:
-                lines.append(f"《{title}》：{KIND_CN[k]}措施能否适用，还需要补充信息。")
+                manual = [c["text"].rstrip("。；;") for r in pending for c in r["conditions"]
+                          if c["status"] == "unknown" and c.get("predicate") is None and not c.get("field")
+                          and not c.get("alternatives")]
+                if manual and len(manual) == sum(c["status"] == "unknown" for r in pending for c in r["conditions"]):
+                    names = "、".join(dict.fromkeys(f"“{m[:20]}”" for m in manual))
+                    lines.append(f"《{title}》：{KIND_CN[k]}措施取决于{names}等条件，需由认定部门核实，无法自动判断。")
+                else:
+                    lines.append(f"《{title}》：{KIND_CN[k]}措施能否适用，还需要补充信息。")
             else:
                 failed = [c for r in group for c in r["conditions"] if c["status"] == "not_met"][:1]
                 why = f"（{failed[0]['because']}，依据{clause_ref(title, failed[0]['citation']['path'])}）" \
@@ -498,6 +509,9 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
     if kind_now:
         new["_asked_kind"] = kind_now
     correction = bool(intent_cues()["correction"].search(message))
+    for ev in new.get("events", []):
+        if ev.get("type") in labels()["status_events"] and not (ev.get("date") or ev.get("date_from")):
+            ev["date"] = as_of.isoformat()  # "被列入了黑名单": a status the enterprise has now
     if new.get("_hypothetical"):
         # "如果发生…会怎样": answered with the supposed facts, but the session keeps only what is real
         supposed = {**new, "events": [{**e, "date": e.get("date") or (None if e.get("date_from") else as_of.isoformat())}
