@@ -464,7 +464,8 @@ class Extractor:
                 cond = m.group("cond") if name != "target" or not m.group("subj").endswith("行为") \
                     else m.group("cond") + "的" + m.group("subj")
                 return m.start(), end, cond
-        hits = [m for m in c["conditional"].finditer(seg) if polarity(m.group("rest"))]
+        hits = [m for m in c["conditional"].finditer(seg)
+                if polarity(m.group("rest")) or c["repair_condition"].search(m.group("rest"))]
         if hits:
             m = hits[-1]
             return m.start("cond"), m.start("rest"), re.sub(r"^对于?", "", m.group("cond"))
@@ -479,6 +480,8 @@ class Extractor:
             lead = seg[:start]
             act = seg[act_start:]
             if polarity(act) is None and not cues()["enumerated_actions"].search(act):
+                if cond_text and cues()["repair_condition"].search(cond_text + act):
+                    self.target_conditions(clause, cond_text, "other")  # who may apply for credit repair
                 return []
             # 对X的企业 stays in the text (it says whom); "X的，" conditions are stated apart
             display_from = act_start if head.rstrip().endswith(("的，", "的,")) else start
