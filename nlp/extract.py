@@ -1,9 +1,11 @@
 """Clause tree → measures, departments, conditions and rules.
 
-Three shapes carry measures in this genre, all recognised by sentence cues kept as data
+These shapes carry measures in this genre, all recognised by cues kept as data
 (data/measure_cues.json, data/measure_verbs.tsv):
   * a list announced by its intro: 可以采取下列激励措施：（一）…（二）…
-  * a section closed by 实施单位：… whose items (or paragraph) are the measures
+  * a 措施清单 table: 序号 | 惩戒措施 | 依据 | 实施单位
+  * a section closed by 实施单位：/ 牵头单位： whose items (or paragraph) are the measures
+  * enumerated items under a heading that announces measures, or under 对守信激励对象：
   * sentences in prose: 对信用较好的企业减少抽查…；采取A、B、C等联合惩戒措施；X的，纳入…
 Conditions come from lists announced the same way (须同时符合下列条件 / 存在下列失信行为之一 / 下列…适用本办法),
 from the targets of measure sentences (对<condition>的企业…) and from exclusions (…的，不被确定为联合激励对象).

@@ -32,7 +32,6 @@ def shared_jieba():
 
 @lru_cache(maxsize=1)
 def build_nlp():
-    import jieba
     import spacy
     from spacy.language import Language
 

@@ -62,7 +62,6 @@ class Measure:
     text: str
     departments: list[str]
     department_ids: list[str] = field(default_factory=list)
-    condition_texts: list[str] = field(default_factory=list)  # conditions stated in the same sentence
 
 
 @dataclass
