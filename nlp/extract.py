@@ -689,7 +689,12 @@ def item_departments(text: str) -> tuple[str, list[str]]:
     text = text.strip()
     m = cues()["item_responsibility"].search(text)
     if m:
-        return text[:m.start()].strip(), split_department_list(m.group("list"))
+        return text[:m.start()].strip(), split_department_list(m.group("list") or m.group("list2"))
+    m = cues()["item_plain_departments"].search(text)
+    if m:  # '…。（发展改革委、财政局）' in national memoranda: a bare list of bodies closes the item
+        names = split_department_list(m.group("list"))
+        if names and all(canonical_department(n) for n in names):
+            return text[:m.start()].strip(), names
     m = cues()["responsibility"].search(text)
     if m and m.end() >= len(text.rstrip("。")) - 1:
         names = [n for n in split_department_list(m.group("list")) if looks_like_department(n)]
