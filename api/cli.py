@@ -36,6 +36,12 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="files or folders (.
     except (XinyiError, KBError) as exc:
         fail(str(exc))
     emit(report)
+    if not quiet:
+        for d in report["documents"]:
+            sys.stderr.write(f"xinyi: {d['source_file']}: {d['status']}, {d['measures']} measures, "
+                             f"{d['conditions']} conditions ({d['attestation_only']} attestation-only)\n")
+            for w in d["warnings"]:
+                sys.stderr.write(f"xinyi: {d['source_file']}: warning: {w}\n")
     if report["errors"]:
         for e in report["errors"]:
             sys.stderr.write(f"xinyi: {e}\n")

@@ -9,6 +9,7 @@ import sqlite_utils
 
 from nlp.document import document_id, extractor_version
 from nlp.pipeline import entities, segment
+from nlp.predicates import attestation_only
 from nlp.types import ParsedDocument
 
 from .db import now
@@ -31,7 +32,8 @@ def dumps(value) -> str:
 def store_document(db: sqlite_utils.Database, doc: ParsedDocument) -> StoreResult:
     doc_id = document_id(doc.source_file)
     counts = {"clauses": len(doc.clauses), "measures": len(doc.measures), "conditions": len(doc.conditions),
-              "rules": len(doc.rules)}
+              "rules": len(doc.rules),
+              "attestation_only": sum(attestation_only(c.predicate) for c in doc.conditions)}
     existing = db["documents"].get(doc_id) if db["documents"].count_where("id = ?", [doc_id]) else None
     same_text = existing is not None and existing["content_hash"] == doc.content_hash
     if same_text and existing.get("extractor") == extractor_version():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from functools import lru_cache
 from typing import Callable, TypeVar
 
 DATA = Path(__file__).parent / "data"
@@ -12,6 +13,33 @@ T = TypeVar("T")
 
 class DataFileError(ValueError):
     pass
+
+
+VOCAB_REF = re.compile(r"\{\{([A-Z_]+)\}\}")
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> dict[str, list[str]]:
+    """The word classes of data/vocabulary.json: a synonym is defined there once."""
+    raw = json.loads((DATA / "vocabulary.json").read_text(encoding="utf-8"))
+    return {k: v for k, v in raw.items() if not k.startswith("_")}
+
+
+def expand_vocabulary(pattern: str, where: str = "") -> str:
+    """`{{FOLLOWING}}` → `(?:下列|以下|如下|下述|…)`, longest word first so 其中之一 wins over 之一."""
+    def one(m: re.Match) -> str:
+        words = vocabulary().get(m.group(1))
+        if words is None:
+            raise DataFileError(f"{where}: unknown word class {{{{{m.group(1)}}}}} (not in vocabulary.json)")
+        return "(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + ")"
+    return VOCAB_REF.sub(one, pattern)
+
+
+def compile_pattern(pattern: str, where: str = "") -> re.Pattern:
+    try:
+        return re.compile(expand_vocabulary(pattern, where))
+    except re.error as exc:
+        raise DataFileError(f"{where}: bad pattern ({exc})") from None
 
 
 def load_jsonl(path: Path, build: Callable[[dict], T] = lambda row: row) -> list[T]:
@@ -36,13 +64,7 @@ def load_lines(path: Path) -> list[tuple[int, str]]:
 
 
 def load_regex_lines(path: Path) -> tuple[re.Pattern, ...]:
-    pats = []
-    for lineno, text in load_lines(path):
-        try:
-            pats.append(re.compile(text))
-        except re.error as exc:
-            raise DataFileError(f"{path}:{lineno}: bad pattern ({exc})") from None
-    return tuple(pats)
+    return tuple(compile_pattern(text, f"{path}:{lineno}") for lineno, text in load_lines(path))
 
 
 def load_regex_map(path: Path) -> dict[str, re.Pattern]:
@@ -52,8 +74,5 @@ def load_regex_map(path: Path) -> dict[str, re.Pattern]:
     for key, value in raw.items():
         if key.startswith("_") or not isinstance(value, str):
             continue
-        try:
-            out[key] = re.compile(value)
-        except re.error as exc:
-            raise DataFileError(f"{path}: key '{key}': bad pattern ({exc})") from None
+        out[key] = compile_pattern(value, f"{path}: key '{key}'")
     return out

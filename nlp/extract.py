@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from .datafiles import load_lines, load_regex_map
+from .datafiles import compile_pattern, load_lines, load_regex_map
 from .departments import canonical_department, looks_like_department, split_department_list
 from .labels import chinese_number
 from .predicates import parse_predicate
@@ -49,7 +49,7 @@ def verb_lexicon() -> tuple[tuple[re.Pattern, str], ...]:
         phrase, _, kind = line.partition("\t")
         if kind.strip() not in {"incentive", "penalty", "other"}:
             raise ValueError(f"{path}:{lineno}: kind must be incentive, penalty or other")
-        rows.append((re.compile(phrase.strip()), kind.strip()))
+        rows.append((compile_pattern(phrase.strip(), f"{path}:{lineno}"), kind.strip()))
     return tuple(rows)
 
 

@@ -68,6 +68,12 @@ def header_of(lines: list[Line]) -> list[Line]:
     return header
 
 
+def reads_as_sentence(text: str) -> bool:
+    """A title names a document; a run that ends like a sentence, or holds one, is body text of a fragment."""
+    t = text.strip()
+    return bool(re.search(r"[。；;：:！？]$", t) or re.search(r"。.", t))
+
+
 def title_from_header(header: list[Line]) -> tuple[Optional[str], int]:
     """Join consecutive title-like header lines; returns the title and the index after its last line."""
     c = cues()
@@ -85,6 +91,7 @@ def title_from_header(header: list[Line]) -> tuple[Optional[str], int]:
             run.append(ln)
     if run:
         groups.append((run, len(header)))
+    groups = [g for g in groups if not reads_as_sentence("".join(x.text for x in g[0]))]
     if not groups:
         return None, 0
     titled = [g for g in groups if c["title_words"].search("".join(x.text for x in g[0]))]

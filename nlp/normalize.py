@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
+from .canonical import canonical
 from .datafiles import load_regex_lines
 from .labels import starts_with_label
 from .types import Line
@@ -87,14 +88,15 @@ def normalize_lines(text: str) -> tuple[list[Line], list[str]]:
         line = INLINE_ARTEFACTS.sub("", raw).strip(" \t\u3000\xa0")
         if not line:
             continue
-        if is_furniture(line):
+        canon = canonical(line)
+        if is_furniture(canon):
             continue
         if is_ocr_noise(line):
             warnings.append(f"line {lineno}: dropped OCR noise: {line[:40]}…")
             continue
-        if lines and should_join(lines[-1].text, line, width, physical):
-            lines[-1] = Line(lines[-1].text + line, lines[-1].lineno)
+        if lines and should_join(lines[-1].text, canon, width, physical):
+            lines[-1] = Line(lines[-1].text + canon, lines[-1].lineno, lines[-1].printed + line)
         else:
-            lines.append(Line(line, lineno))
-        physical = line
+            lines.append(Line(canon, lineno, line))
+        physical = canon
     return lines, warnings

@@ -58,5 +58,7 @@ def entities(text: str) -> list[tuple[str, str, int, int]]:
 
 
 def segment(text: str) -> str:
-    """jieba tokens joined by spaces, for the FTS5 index (so 2-character words like 海关 are whole tokens)."""
-    return " ".join(t for t in shared_jieba().cut_for_search(text) if t.strip())
+    """jieba tokens of the canonical text joined by spaces, for the FTS5 index (so 2-character words like 海关
+    are whole tokens, and a traditional page is found by a simplified query and the other way round)."""
+    from .canonical import canonical
+    return " ".join(t for t in shared_jieba().cut_for_search(canonical(text)) if t.strip())

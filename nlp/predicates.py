@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
-from .datafiles import load_jsonl
+from .datafiles import compile_pattern, load_jsonl
 from .labels import chinese_number
 
 DATA = Path(__file__).parent / "data"
@@ -27,13 +27,13 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 @lru_cache(maxsize=1)
 def atoms() -> tuple[tuple[str, re.Pattern, dict], ...]:
     return tuple(load_jsonl(DATA / "predicate_patterns.jsonl",
-                            lambda row: (row["id"], re.compile(row["regex"]), row["node"])))
+                            lambda row: (row["id"], compile_pattern(row["regex"], f"predicate_patterns.jsonl {row['id']}"), row["node"])))
 
 
 @lru_cache(maxsize=1)
 def grammar() -> dict[str, Any]:
     raw = json.loads((DATA / "predicate_grammar.json").read_text(encoding="utf-8"))
-    out = {k: re.compile(v) if isinstance(v, str) and not k.startswith("_") else v for k, v in raw.items()}
+    out = {k: compile_pattern(v, f"predicate_grammar.json: {k}") if isinstance(v, str) and not k.startswith("_") else v for k, v in raw.items()}
     return out
 
 
@@ -184,3 +184,15 @@ def parse_predicate(text: str, role: str = "") -> Optional[dict]:
         # an alternative we cannot read stays unknown; the ones we can still decide the condition when met
         return combine("any", [p if p is not None else {"unparsed": a.strip("，, ")} for p, a in zip(parsed, alternatives)])
     return None
+
+
+def attestation_only(predicate: Optional[dict]) -> bool:
+    """True when no part of a condition was read as a typed fact: only the enterprise's own answer decides it."""
+    if predicate is None or "unparsed" in predicate or "attested" in predicate:
+        return True
+    for kind in ("all", "any"):
+        if kind in predicate:
+            return all(attestation_only(p) for p in predicate[kind])
+    if "not" in predicate:
+        return attestation_only(predicate["not"])
+    return False

@@ -28,9 +28,11 @@ class RawText:
 
 @dataclass(frozen=True)
 class Line:
-    """One logical line after normalisation: `text` verbatim (minus furniture), `lineno` 1-based in the source."""
+    """One logical line after normalisation: `text` in canonical form (nlp/canonical.py), `printed` the same
+    line verbatim (same length), `lineno` 1-based in the source."""
     text: str
     lineno: int
+    printed: str = ""
 
 
 @dataclass

@@ -50,8 +50,7 @@ def bad_files(tmp_path):
     (tmp_path / "notes.xyz").write_text("第一条 测试。", encoding="utf-8")
     (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
-    (tmp_path / "flat.txt").write_text("这是一段没有任何条款结构的文字，只有一句话。", encoding="utf-8")
-    return ["empty.txt", "noise.txt", "notes.xyz", "broken.docx", "broken.pdf", "flat.txt"]
+    return ["empty.txt", "noise.txt", "notes.xyz", "broken.docx", "broken.pdf"]
 
 
 def test_bad_input_is_refused_by_name_and_kb_untouched(tmp_path):
@@ -64,6 +63,19 @@ def test_bad_input_is_refused_by_name_and_kb_untouched(tmp_path):
         assert "Traceback" not in p.stderr
         assert name in p.stderr.strip().splitlines()[0]
     assert export(db) == before
+
+
+def test_text_without_clause_labels_is_kept_with_a_warning(tmp_path):
+    """A fragment or a page whose structure is only inline is ingested, never refused, and says so."""
+    src = tmp_path / "flat.txt"
+    src.write_text("对列入黑名单的企业，要实施停产整顿，在停产整顿期间不得进行生产经营活动。", encoding="utf-8")
+    db = tmp_path / "kb.sqlite"
+    p = run("ingest", src, "--db", db)
+    assert p.returncode == 0, p.stderr
+    assert "no clause structure" in p.stderr
+    kb = export(db)
+    assert kb["documents"][0]["title"] is None
+    assert any("停产整顿" in c["text"] for c in kb["clauses"])
 
 
 def test_docx_and_gb18030_inputs_ingest(tmp_path):
