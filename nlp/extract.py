@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from .datafiles import compile_pattern, load_lines, load_regex_map
+from .datafiles import compile_pattern, load_lines, load_regex_map, vocabulary
 from .departments import canonical_department, looks_like_department, split_department_list
 from .labels import chinese_number
 from .predicates import parse_predicate
@@ -140,6 +140,7 @@ class Extractor:
         self.exclusion_sentences: set[str] = set()
         self.prose_only: dict[str, list[str]] = {}
         self.warnings: list[str] = []
+        self.subject: list[str] = []     # who acts in the sentences read so far (各单位要…)
 
     # ---- helpers -------------------------------------------------------------------------------
     def ancestors(self, clause: Clause) -> list[Clause]:
@@ -158,6 +159,15 @@ class Extractor:
             if k:
                 return k
         return None
+
+    def announced_kind(self) -> Optional[str]:
+        """The kind a document announces before its first clause when it is one-sided (…制定以下激励政策：)."""
+        pre = next((c for c in self.clauses if c.style == "preamble"), None)
+        if pre is None:
+            return None
+        text = "".join(pre.body)
+        inc, pen = cues()["incentive_cue"].search(text), cues()["penalty_cue"].search(text)
+        return cue_kind(text) if bool(inc) != bool(pen) else None
 
     def own_text(self, clause: Clause) -> str:
         return "".join(clause.body)
@@ -308,7 +318,7 @@ class Extractor:
                         self.sets.append(MeasureSet(kind=k, measures=[m]))
             else:
                 for para in clause.body:
-                    if para == clause.heading or self.is_catch_all(para):
+                    if para == clause.heading or self.is_catch_all(para) or reads_as_heading(para):
                         continue
                     if any(self.find_target(seg) for sent in sentences(para) for seg in segments(sent)):
                         # 对守信企业…；对失信企业…: read sentence by sentence, with the section's departments
@@ -424,11 +434,30 @@ class Extractor:
                     self.exclusions.append(self.new_condition(
                         clause, "incentive_eligibility", cond_text, "exclusion", {"not": excluded} if excluded else None))
 
-    def read_prose(self) -> None:
+    def announced_lists(self) -> dict[str, tuple[int, str]]:
+        """Measure lists whose items are not the intro's children: paragraphs after a lead-in ending in ：
+        (…制定以下激励政策：), or the top-level clauses after it. clause id → (first item paragraph, kind)."""
+        out: dict[str, tuple[int, str]] = {}
+        top = [c for c in self.clauses if c.parent_id is None]
         for clause in self.clauses:
-            if clause.style == "preamble":
+            if clause.children:
                 continue
-            paragraphs = [p for p in clause.body if p != clause.heading]
+            paragraphs = prose_paragraphs(clause)
+            at = next((i for i, p in enumerate(paragraphs) if cues()["measure_lead_in"].search(p)), None)
+            if at is None:
+                continue
+            kind = cue_kind(paragraphs[at]) or self.context_kind(clause) or "other"
+            if at + 1 < len(paragraphs):
+                out[clause.id] = (at + 1, kind)
+            if clause in top:
+                for sib in top[top.index(clause) + 1:]:
+                    out.setdefault(sib.id, (0, kind))
+        return out
+
+    def read_prose(self) -> None:
+        listed = self.announced_lists()
+        for clause in self.clauses:
+            paragraphs = prose_paragraphs(clause)
             if clause.id in self.prose_only:
                 paragraphs = self.prose_only[clause.id]
             elif clause.id in self.consumed:
@@ -436,44 +465,74 @@ class Extractor:
                 paragraphs = paragraphs[1:] if clause.children and len(paragraphs) > 1 else []
                 if not paragraphs:
                     continue
-            own_kind = self.context_kind(clause, own_only=True)
-            text = "".join(paragraphs)
-            if clause.heading and text.startswith(clause.heading + "。"):
-                text = text[len(clause.heading) + 1:]
+            own_kind = self.context_kind(clause, own_only=True) or self.announced_kind()
+            first_item, list_kind = listed.get(clause.id, (len(paragraphs), None))
             last: Optional[MeasureSet] = None
+            since_trailer: list[Measure] = []
             seen = ""
-            for sent in sentences(text):
-                if sent in self.exclusion_sentences:
+            self.subject = []
+            for i, para in enumerate(paragraphs):
+                in_list = i >= first_item
+                depts = trailer_departments(para)
+                if depts:  # (责任单位：…) after an item: who carries out the measures above it
+                    for m in since_trailer:
+                        m.departments = m.departments or split_department_list(depts)
+                    since_trailer = []
                     continue
-                for seg in segments(sent):
-                    before = seen
-                    seen += seg
-                    if cues()["anaphoric_target"].search(seg) and last and last.measures:
-                        mm = last.measures[-1]
-                        mm.text = f"{mm.text}。{seg.strip('。；;')}" if not mm.text.endswith("。") else mm.text + seg
+                if reads_as_heading(para) or (clause.style == "preamble" and not in_list
+                                              and not re.search(r"[，,。；;]", para)):
+                    continue  # a heading, or a title line among a notice's parts
+                for sent in sentences(para):
+                    if sent in self.exclusion_sentences:
                         continue
-                    found = self.prose_segment(clause, seg, before, own_kind)
-                    if found:
-                        last = found[-1]
+                    subject = sentence_subject(sent)
+                    if subject:
+                        self.subject = subject
+                    for n, seg in enumerate(segments(sent)):
+                        before = seen
+                        seen += seg
+                        if last and last.measures and (cues()["anaphoric_target"].search(seg)
+                                                       or (n > 0 and continues(last.measures[-1].text, seg))):
+                            # 对符合条件的… / …不足抵免的，可…: the same measure goes on
+                            mm = last.measures[-1]
+                            joint = "" if mm.text.endswith(("。", "；", ";")) else ("；" if n > 0 else "。")
+                            mm.text = f"{mm.text}{joint}{seg.strip('。；;')}"
+                            continue
+                        # a sentence that named its target sets the kind of the ones after it (…；机构要实行重点监察)
+                        kind = (list_kind if in_list else None) or own_kind or (
+                            last.kind if last and last.kind in ("incentive", "penalty") else None)
+                        # a preamble states purpose: only a sentence naming whom it acts on, or a listed item, counts
+                        found = self.prose_segment(clause, seg, before, kind,
+                                                   clause.style == "preamble" and not in_list, in_list)
+                        if found:
+                            last = found[-1]
+                            since_trailer += [m for f in found for m in f.measures]
 
     def find_target(self, seg: str) -> Optional[tuple[int, int, str]]:
         """(start, end, condition) of the enterprise a prose segment addresses: 对X的企业 / 将X纳入 / X的，…"""
         c = cues()
-        for name in ("target", "provide_target", "put_target", "group_reference", "target_bare"):
-            m = next((x for x in c[name].finditer(seg) if opens_phrase(seg, x.start())), None)
+        for name in ("target", "provide_target", "put_target", "group_reference", "target_bare", "target_np",
+                     "subject_target"):
+            m = next((x for x in c[name].finditer(seg) if opens_phrase(seg, x.start())
+                      and not inside_book_title(seg, x.start())), None)
             if m:
                 end = m.end() if name != "put_target" else m.end("subj")
-                cond = m.group("cond") if name != "target" or not m.group("subj").endswith("行为") \
-                    else m.group("cond") + "的" + m.group("subj")
+                # the condition names whom it is about: 列入黑名单的煤矿企业, not 列入黑名单
+                cond = m.group("cond") + ("的" if m.group(0)[m.end("cond") - m.start():].startswith("的") else "") \
+                    + m.group("subj") if "subj" in m.groupdict() and m.group("subj") else m.group("cond")
                 return m.start(), end, cond
         hits = [m for m in c["conditional"].finditer(seg)
                 if polarity(m.group("rest")) or c["repair_condition"].search(m.group("rest"))]
+        if hits and re.match(r"(?:也|还)?可", hits[-1].group("rest")) \
+                and polarity(seg[:hits[-1].start("cond")]) in ("incentive", "penalty"):
+            return None  # a measure already stated, then "…不足抵免的，可…": a proviso of it, not a new target
         if hits:
             m = hits[-1]
             return m.start("cond"), m.start("rest"), re.sub(r"^对于?", "", m.group("cond"))
         return None
 
-    def prose_segment(self, clause: Clause, seg: str, before: str, own_kind: Optional[str]) -> list[MeasureSet]:
+    def prose_segment(self, clause: Clause, seg: str, before: str, own_kind: Optional[str],
+                      target_required: bool = False, listed: bool = False) -> list[MeasureSet]:
         seg = seg.strip().rstrip("；;")
         target = self.find_target(seg)
         if target:
@@ -485,13 +544,23 @@ class Extractor:
                 if cond_text and cues()["repair_condition"].search(cond_text + act):
                     self.target_conditions(clause, cond_text, "other")  # who may apply for credit repair
                 return []
-            # 对X的企业 stays in the text (it says whom); "X的，" conditions are stated apart
-            display_from = act_start if head.rstrip().endswith(("的，", "的,")) else start
+            if cues()["listing_only"].search(act):
+                # …的，一律列入黑名单: who enters the list, not a measure taken against them
+                self.target_conditions(clause, cond_text, cue_kind(act) or own_kind)
+                return []
+            # the target stays in the text (it says whom), with the words of its phrase before it (鼓励金融机构对…)
+            phrase_start = max(seg.rfind("，", 0, start), seg.rfind(",", 0, start)) + 1
+            display_from = phrase_start
+        elif target_required:
+            return []
         else:
             cond_text = None
             phrases = re.split(r"(?<=[，,])", seg)
-            first = next((i for i, ph in enumerate(phrases)
-                          if verb_at_start(strip_subject(ph)) and polarity(ph) == own_kind), None)
+            if listed and polarity(seg) in (own_kind, "other"):
+                first = 0  # an item of an announced measure list: the whole statement is the measure
+            else:
+                first = next((i for i, ph in enumerate(phrases)
+                              if verb_at_start(strip_subject(ph)) and polarity(ph) == own_kind), None)
             if own_kind is None or first is None:
                 return []
             lead = "".join(phrases[:first])
@@ -502,7 +571,7 @@ class Extractor:
         if target:
             opening = leading_departments(act.lstrip("，,"))
         depts = (self.responsibility_departments(clause) or opening
-                 or self.departments_for(clause, "", before + lead + "对"))
+                 or self.departments_for(clause, "", before + lead + "对") or list(self.subject))
         group = cond_text and cues()["group_name"].match(cond_text)
         if group and self.has_list_group(cue_kind(cond_text)):
             conds = []  # 对守信激励对象…: the document's own list of conditions says who that is
@@ -545,8 +614,12 @@ class Extractor:
         return any(g.role == role for g in self.groups)
 
     def target_conditions(self, clause: Clause, cond_text: str, kind: Optional[str] = None) -> list[Condition]:
-        cond_text = re.sub(r"^(?:存在|属于)?", "", cond_text.strip())
-        parts = [p for p in re.split(r"和|或者|或|以及", cond_text) if len(p) >= 2] or [cond_text]
+        # 对A和B企业: two targets, two conditions; A或B is one condition whose predicate reads the alternatives
+        cond_text = cond_text.strip()
+        # the subject noun after the last 的 is shared by the parts (A和B的人员 is one condition)
+        head, de, noun = cond_text.rpartition("的")
+        parts = [p for p in re.split(r"和|以及", head if de else cond_text) if len(p) >= 2] or [cond_text]
+        parts = [p + de + noun for p in parts] if de and len(parts) > 1 else parts if not de else [cond_text]
         if any(len(p) < 3 or p.startswith("对") for p in parts) or "及其" in cond_text:
             parts = [cond_text]
         role = ROLE_OF_KIND.get(kind or condition_polarity(cond_text) or "other", "other")
@@ -702,11 +775,18 @@ def item_departments(text: str) -> tuple[str, list[str]]:
     return text, []
 
 
+def inside_book_title(text: str, pos: int) -> bool:
+    """《…关于对守信企业实施联合激励…》 names a document; what it says is not said here."""
+    return text.count("《", 0, pos) > text.count("》", 0, pos)
+
+
 def opens_phrase(text: str, pos: int) -> bool:
     """对/将/为 at `pos` starts the phrase (not 和对失信行为负有直接责任的… inside an object, not 银企对接)."""
     if cues()["not_a_target"].match(text[pos:]):
         return False
-    return pos == 0 or text[pos - 1] not in "和及与、或的"
+    if any(text.endswith(w, 0, pos) for w in vocabulary()["AVOID"]):
+        return False  # 避免对已修复的主体继续实施惩戒: what must not be done
+    return pos == 0 or text[pos - 1] not in "和及与、或的就"  # 就对…达成一致意见 names a topic
 
 
 def sentences(text: str) -> list[str]:
@@ -726,6 +806,45 @@ def last_clause_of(sent: str) -> str:
 def sent_tail(sent: str, cond: str) -> str:
     i = sent.find(cond)
     return sent[i:].strip("。；;") if i >= 0 else cond
+
+
+def prose_paragraphs(clause: Clause) -> list[str]:
+    """A clause's paragraphs without its heading line; a heading that opens the first sentence is dropped too."""
+    paragraphs = [p for p in clause.body if p != clause.heading]
+    if paragraphs and clause.heading and paragraphs[0].startswith(clause.heading + "。"):
+        paragraphs[0] = paragraphs[0][len(clause.heading) + 1:]
+    return paragraphs
+
+
+def reads_as_heading(paragraph: str) -> bool:
+    """A short line with no sentence punctuation names what follows (、将…挂钩 whose numeral was lost)."""
+    p = paragraph.strip()
+    return len(p) <= 40 and not re.search(r"[，,。；;：:]", p)
+
+
+def verb_phrases(text: str) -> set[str]:
+    return {pat.pattern for pat, _ in verb_lexicon() if pat.search(text)}
+
+
+def continues(measure_text: str, seg: str) -> bool:
+    """A later part of one sentence that adds to the measure before it: a proviso (…的，可…) or the same
+    action again without a target of its own (…抵免；…可按照10%比例抵免)."""
+    s = seg.strip()
+    if cues()["proviso"].search(s):
+        return True
+    if sentence_subject(s) or leading_departments(s):
+        return False  # …；区自然资源局依法限制…: another body's measure
+    own = verb_phrases(s)
+    return bool(own) and own <= verb_phrases(measure_text) and not cues()["conditional"].search(s)
+
+
+def sentence_subject(sent: str) -> list[str]:
+    """The body a sentence opens with when it says who acts (各单位要…, 市政府对…): the doer of its measures."""
+    m = cues()["sentence_subject"].match(sent.strip())
+    if not m:
+        return []
+    name = m.group("dept")
+    return [name] if looks_like_department(name) or name in vocabulary()["AUTHORITY"] else []
 
 
 def strip_subject(text: str) -> str:

@@ -68,6 +68,8 @@ def should_join(current: str, following: str, width: Optional[int] = None, physi
     if width and len(physical or current) >= width - 1 and CJK.search(following[:2]) \
             and not TITLE_END.search(physical or current):
         return True  # a full-width line of hard-wrapped text runs on
+    if following[0] == "、" and len(following) <= 40 and not re.search(r"[，,。；;]", following):
+        return False  # "、将…挂钩": a heading whose numeral was lost in the copy, not the tail of an enumeration
     if following[0] in "，,、。；;：:）)》”":
         return True
     # Titles, headings and signatures carry no comma; prose broken by a page or line end does.
@@ -75,7 +77,7 @@ def should_join(current: str, following: str, width: Optional[int] = None, physi
         return False
     if re.search(r"[，,；;]", current):
         return True
-    return "、" in current and len(current) >= 20 and not starts_with_label(current)
+    return "、" in current[1:] and len(current) >= 20 and not starts_with_label(current) and current[0] != "、"
 
 
 def normalize_lines(text: str) -> tuple[list[Line], list[str]]:

@@ -22,6 +22,7 @@ from .labels import chinese_number
 
 DATA = Path(__file__).parent / "data"
 CJK = re.compile(r"[\u4e00-\u9fff]")
+SUBJECT_NOUN = compile_pattern("的(?:诚信|守信|失信|严重失信|有关|相关)?{{ENTERPRISE}}$", "predicates: subject noun")
 
 
 @lru_cache(maxsize=1)
@@ -168,6 +169,7 @@ def parse_conjunct(text: str) -> Optional[dict]:
 def parse_predicate(text: str, role: str = "") -> Optional[dict]:
     """The predicate of a condition, or None when any part of its wording is not understood."""
     t = re.sub(r"^[（(]?[一二三四五六七八九十\d]+[)）、.．]\s*", "", text.strip()).rstrip("。；;，, ")
+    t = SUBJECT_NOUN.sub("", t)  # 诚信典型的行政相对人: the noun says whom, the words before it say what
     t = re.sub(r"的$", "", t)
     if not t:
         return None
