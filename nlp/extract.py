@@ -218,7 +218,7 @@ class Extractor:
     def subject_departments(self, text: str) -> list[str]:
         m = cues()["subject_dept"].search(text)
         if m and looks_like_department(m.group("dept")):
-            return [m.group("dept")]
+            return [re.sub(r"^(?:鼓励|引导|支持|推动|督促)", "", m.group("dept"))]
         return []
 
     def departments_for(self, clause: Clause, intro: str, before: str) -> list[str]:
@@ -512,7 +512,7 @@ class Extractor:
         """(start, end, condition) of the enterprise a prose segment addresses: 对X的企业 / 将X纳入 / X的，…"""
         c = cues()
         for name in ("target", "provide_target", "put_target", "group_reference", "target_bare", "target_np",
-                     "subject_target"):
+                     "subject_target", "discovery_target"):
             m = next((x for x in c[name].finditer(seg) if opens_phrase(seg, x.start())
                       and not inside_book_title(seg, x.start())), None)
             if m:
@@ -544,7 +544,7 @@ class Extractor:
                 if cond_text and cues()["repair_condition"].search(cond_text + act):
                     self.target_conditions(clause, cond_text, "other")  # who may apply for credit repair
                 return []
-            if cues()["listing_only"].search(act):
+            if cues()["listing_only"].search(re.sub(r"^[（(][^（）()]{0,12}[）)]", "", act)):
                 # …的，一律列入黑名单: who enters the list, not a measure taken against them
                 self.target_conditions(clause, cond_text, cue_kind(act) or own_kind)
                 return []
@@ -843,7 +843,7 @@ def sentence_subject(sent: str) -> list[str]:
     m = cues()["sentence_subject"].match(sent.strip())
     if not m:
         return []
-    name = m.group("dept")
+    name = m.group("body") or m.group("dept")  # 鼓励金融机构…: the body encouraged is the one that acts
     return [name] if looks_like_department(name) or name in vocabulary()["AUTHORITY"] else []
 
 

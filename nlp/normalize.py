@@ -23,6 +23,7 @@ SENTENCE_END = tuple("。；;！!？?：:」』”\"）)】")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]")
 TITLE_END = re.compile(r"(?:通知|意见|办法|方案|决定|规定|细则|备忘录|清单|公告|函|文件)$")
+NOTE_LINE = re.compile(r"^[（(][^）)，,。]{0,6}(?:单位|部门)[：:]")  # (责任单位：…) stands on its own line
 DATE_LINE = re.compile(r"^\s*(\d{4}|[〇零一二三四五六七八九]{4})\s*年.{1,6}日\s*(印发)?\s*$")
 
 
@@ -63,7 +64,8 @@ def should_join(current: str, following: str, width: Optional[int] = None, physi
     `physical` is the last printed line of `current` (what a hard wrap is measured on)."""
     if not current or not following or current.endswith(SENTENCE_END):
         return False
-    if starts_with_label(following) or DATE_LINE.match(following) or DATE_LINE.match(current):
+    if starts_with_label(following) or DATE_LINE.match(following) or DATE_LINE.match(current) \
+            or NOTE_LINE.match(following):
         return False
     if width and len(physical or current) >= width - 1 and CJK.search(following[:2]) \
             and not TITLE_END.search(physical or current):

@@ -26,7 +26,7 @@ def trailer_patterns() -> tuple[re.Pattern, ...]:
 
 
 def trailer_departments(line: str) -> Optional[str]:
-    line = re.sub(r"^[（(](.*)[）)]。?$", r"\1", line.strip())
+    line = re.sub(r"^[（(](.*?)(?:[）)]。?)?$", r"\1", line.strip())  # a copy may lose the closing bracket
     for p in trailer_patterns():
         m = p.match(line)
         if m:
@@ -162,7 +162,8 @@ def inline_items(text: str) -> list[tuple[int, Label]]:
         for p2, l2 in found[start_i + 1:]:
             if l2.style == lab.style and l2.number == run[-1][1].number + 1:
                 run.append((p2, l2))
-        if len(run) >= 2:
+        # a page cut after its first item still shows the run beginning right after a lead-in's colon
+        if len(run) >= 2 or text[max(0, pos - 1):pos] in "：:":
             return run
     return []
 
@@ -197,7 +198,9 @@ def build_tree(lines: list[Line], id_prefix: str = "") -> tuple[list[Clause], li
         else:
             b.add_line(line)
     for c in list(b.clauses):
-        if c.style != "preamble":
+        # a preamble's enumeration counts when a lead-in announces it (…享受以下9项激励措施：一是…)
+        if c.style != "preamble" or any(re.search(r"[：:]\s*(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]+[）)])", p)
+                                        for p in c.body):
             split_inline(b, c)
     for c in b.clauses:
         # items split out of a paragraph come before a later line that continues their run ("（5）" wrapped
