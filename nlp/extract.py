@@ -528,7 +528,8 @@ class Extractor:
             return None  # a measure already stated, then "…不足抵免的，可…": a proviso of it, not a new target
         if hits:
             m = hits[-1]
-            return m.start("cond"), m.start("rest"), re.sub(r"^对于?", "", m.group("cond"))
+            start = condition_start(seg, m.start("cond"))
+            return start, m.start("rest"), re.sub(r"^对于?", "", seg[start:m.end("cond")])
         return None
 
     def prose_segment(self, clause: Clause, seg: str, before: str, own_kind: Optional[str],
@@ -616,6 +617,9 @@ class Extractor:
     def target_conditions(self, clause: Clause, cond_text: str, kind: Optional[str] = None) -> list[Condition]:
         # 对A和B企业: two targets, two conditions; A或B is one condition whose predicate reads the alternatives
         cond_text = cond_text.strip()
+        if len(condition_parts(cond_text)) > 1:
+            role = ROLE_OF_KIND.get(kind or condition_polarity(cond_text) or "other", "other")
+            return [self.new_condition(clause, role, p) for p in condition_parts(cond_text)]
         # the subject noun after the last 的 is shared by the parts (A和B的人员 is one condition)
         head, de, noun = cond_text.rpartition("的")
         parts = [p for p in re.split(r"和|以及", head if de else cond_text) if len(p) >= 2] or [cond_text]
@@ -773,6 +777,35 @@ def item_departments(text: str) -> tuple[str, list[str]]:
         names = [n for n in split_department_list(m.group("list")) if looks_like_department(n)]
         return text[:m.start()].strip(), names
     return text, []
+
+
+def condition_start(seg: str, start: int) -> int:
+    """Where the condition of "…X的，<measure>" begins: a phrase before X that sets its time belongs to it
+    (用人单位在被评为…后，连续三年…零增长的，…; …恢复生产后，再次发生…的，…); 凡 opens a list of them."""
+    whenever = seg.rfind("凡", 0, start)
+    if whenever >= 0 and opens_phrase(seg, whenever) and not polarity(seg[whenever:start]):
+        return whenever
+    while start > 0:
+        prev = max(seg.rfind("，", 0, start - 1), seg.rfind(",", 0, start - 1))
+        phrase = seg[prev + 1:start - 1]
+        if not re.search(r"(?:后|时|期间|以来|之日起)$", phrase) or polarity(phrase) or start - prev > 60:
+            break
+        start = prev + 1
+    return start
+
+
+def condition_parts(cond_text: str) -> list[str]:
+    """凡A，B，经…仍C…的: the alternatives a 凡 sentence lists, a phrase going on (经/且/并/仍…) kept with its own."""
+    body = re.sub(r"^凡", "", cond_text)
+    if body == cond_text or not re.search(r"[，,]", body):
+        return [cond_text]
+    parts: list[str] = []
+    for ph in re.split(r"[，,]", body):
+        if parts and re.match(r"(?:经|且|并|仍|但|又|或|导致|造成)", ph):
+            parts[-1] += "，" + ph
+        elif ph.strip():
+            parts.append(ph.strip())
+    return parts
 
 
 def inside_book_title(text: str, pos: int) -> bool:
