@@ -202,6 +202,33 @@ def tidy_title(text: str) -> tuple[str, Optional[str]]:
     return t.strip(), number
 
 
+OPENING, CLOSING = "（(〔［[《〈【", "）)〕］]》〉】"
+
+
+def balanced(text: str) -> bool:
+    """Every bracket closed: a line cut inside a bracket ('…的意见》（中发〔') runs on into the next one."""
+    depth = 0
+    for ch in text:
+        if ch in OPENING:
+            depth += 1
+        elif ch in CLOSING:
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def balanced_prefix(run: list[Line]) -> int:
+    """How many lines of a run make a title: up to a line that opens a bracket neither it nor the next line
+    of the run closes, after lines that close all theirs. A title broken inside its 《》 closes it on the next
+    line; body text a hard wrap cut ('为…的意见》（中发〔2' / '016〕32号）和…（发改财金〔2017') does not."""
+    for k in range(1, len(run)):
+        if balanced("".join(x.text for x in run[:k])) and not balanced(run[k].text) \
+                and not (k + 1 < len(run) and balanced(run[k].text + run[k + 1].text)):
+            return k
+    return len(run)
+
+
 def similar(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, squash(a), squash(b), autojunk=False).ratio()
 
@@ -221,7 +248,11 @@ def title_from_header(header: list[Line]) -> tuple[Optional[str], int]:
             run.append(ln)
     if run:
         groups.append((run, len(header)))
-    groups = [g for g in groups if not reads_as_sentence("".join(x.text for x in g[0]))]
+    trimmed = []
+    for run, end in groups:
+        k = balanced_prefix(run)
+        trimmed.append((run[:k], end - (len(run) - k)))
+    groups = [g for g in trimmed if not reads_as_sentence("".join(x.text for x in g[0]))]
     if not groups:
         return None, 0
     titled = [g for g in groups if c["title_words"].search("".join(x.text for x in g[0]))]
@@ -256,7 +287,7 @@ def title_after_cover(lines: list[Line], like: Optional[str] = None) -> Optional
             start = i if start is None else start
             continue
         if start is not None:
-            runs.append((start, i))
+            runs.append((start, start + balanced_prefix(lines[start:i])))
             start = None
         for m in re.finditer(r"[《〈]([^《》〈〉]{4,80})[》〉]", t):
             quoted.add(squash(m.group(1)))
@@ -410,7 +441,12 @@ def lead_facts(lines: list[Line]) -> dict[str, str]:
     """What a first line '《title》（文号）ORG于DATE发布' states besides the title."""
     c = cues()
     out: dict[str, str] = {}
-    lead = lead_title(lines[0].text) if lines else None
+    first = ""
+    for ln in lines[:3]:  # the first line, with what a hard wrap cut off it
+        first += ln.text
+        if balanced(first):
+            break
+    lead = lead_title(first) if lines else None
     if not lead:
         return out
     rest = lead[1]
