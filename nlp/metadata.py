@@ -438,12 +438,14 @@ def cover_issuer(front: list[Line]) -> Optional[str]:
 
 
 def lead_facts(lines: list[Line]) -> dict[str, str]:
-    """What a first line '《title》（文号）ORG于DATE发布' states besides the title."""
+    """What a first line '《title》（文号）ORG于DATE发布' states besides the title (the 'ORG于DATE印发' part
+    may stand on the next line)."""
     c = cues()
     out: dict[str, str] = {}
-    first = ""
+    first, used = "", 0
     for ln in lines[:3]:  # the first line, with what a hard wrap cut off it
         first += ln.text
+        used += 1
         if balanced(first):
             break
     lead = lead_title(first) if lines else None
@@ -454,12 +456,14 @@ def lead_facts(lines: list[Line]) -> dict[str, str]:
     if m and c["doc_number_anywhere"].search(m.group("num")):
         out["doc_number"] = c["doc_number_anywhere"].search(m.group("num")).group(0)
         rest = rest[m.end():]
-    m = c["published_by"].match(rest.strip())
-    if m and org_list(m.group("org")):
-        out["issuer"] = org_list(m.group("org"))[0]
-        date = parse_date(m.group("date"))
-        if date:
-            out["issued_on"] = date
+    for text in [rest] + [ln.text for ln in lines[used:used + 1]]:
+        m = c["published_by"].match(text.strip())
+        if m and org_list(m.group("org")):
+            out["issuer"] = org_list(m.group("org"))[0]
+            date = parse_date(m.group("date"))
+            if date:
+                out["issued_on"] = date
+            break
     return out
 
 
