@@ -1,7 +1,10 @@
 """Document parts and metadata: which lines are the content, its title, 文号, issuer, jurisdiction, dates.
 
 Only what the document itself states: a field it does not state is None. The cues (GB/T 9704 parts of
-an official document) are data in data/document_cues.json.
+an official document) are data in data/document_cues.json; the labels of web info boxes (标题：, 发文字号：,
+成文日期： …) in data/info_fields.json. Web copies put the title after a cover notice, inside 《》 on a first
+line that goes on with the 文号 and 'ORG于DATE发布', or twice with a page stamp between; fragments (a page that
+starts at 第二十条 or （一）) have no title, and their jurisdiction is the place their text keeps naming.
 """
 from __future__ import annotations
 
@@ -416,6 +419,10 @@ def signature(lines: list[Line]) -> tuple[Optional[str], Optional[str]]:
         elif dates[i] and i + 1 < len(texts) and org_list(texts[i + 1]) and i > 0 \
                 and not org_list(texts[i - 1]):
             candidates.append((org_list(texts[i + 1])[0], parse_date(dates[i].group(0))))
+    for t in texts[-4:]:  # 'ORG  DATE' on one line at the end
+        m = re.match(r"^(?P<org>.+?)[\s\u3000]+(?P<date>\S{8,14}日)$", t)
+        if m and org_list(m.group("org")) and c["date"].match(m.group("date")):
+            candidates.append((org_list(m.group("org"))[0], parse_date(m.group("date"))))
     if not candidates:
         return None, None
     from .regions import find_regions

@@ -25,7 +25,8 @@ Names and keys
     name (吉林市, 中山区, 阿里地区, 资源县 ...), jionlp deliberately does not
     abbreviate it, and neither do we.  Development zones keep their full names
     only (jionlp's "经开区"/"高新区" aliases are generic and dropped).  Old names
-    that were abolished (江干区, 襄樊市 ...) resolve to their successor.
+    that were abolished (江干区, 襄樊市 ...) resolve to their successor.  Names documents use that
+    the gazetteer lacks (北京城市副中心 → 北京市通州区) are data in ``nlp/data/region_aliases.tsv``.
 
 Municipalities and SARs (北京/上海/天津/重庆/香港/澳门) are one region at both the
 province and the city level: ``region_levels("北京市朝阳区")`` is

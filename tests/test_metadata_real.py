@@ -201,3 +201,10 @@ def test_realdocs_metadata_accuracy():
                 misses.append(f"{name[:3]} {key}: {got!r} (gold {value!r})")
     accuracy = hits / max(fields, 1)
     assert accuracy >= 0.9, f"metadata accuracy {accuracy:.3f}: " + "; ".join(misses)
+
+
+def test_signature_and_date_on_one_line():
+    doc = parse("徐州市安全生产信用管理办法\n第一条 为加强信用管理，制定本办法。\n徐州市人民政府办公室  2018年11月14日\n")
+    assert doc.issuer == "徐州市人民政府办公室"
+    assert doc.issued_on == "2018-11-14"
+    assert doc.jurisdiction == "江苏省徐州市"
