@@ -25,7 +25,8 @@ Names and keys
     name (吉林市, 中山区, 阿里地区, 资源县 ...), jionlp deliberately does not
     abbreviate it, and neither do we.  Development zones keep their full names
     only (jionlp's "经开区"/"高新区" aliases are generic and dropped).  Old names
-    that were abolished (江干区, 襄樊市 ...) resolve to their successor.
+    that were abolished (江干区, 襄樊市 ...) resolve to their successor.  Names documents use that
+    the gazetteer lacks (北京城市副中心 → 北京市通州区) are data in ``nlp/data/region_aliases.tsv``.
 
 Municipalities and SARs (北京/上海/天津/重庆/香港/澳门) are one region at both the
 province and the city level: ``region_levels("北京市朝阳区")`` is
@@ -78,6 +79,7 @@ NATIONWIDE = "全国"
 _NATIONWIDE_NAMES = frozenset({"全国", "国家", "中国", "全国范围", "中华人民共和国", "全国各地"})
 
 _STOPWORDS_PATH = Path(__file__).with_name("data") / "region_stopwords.txt"
+_ALIASES_PATH = Path(__file__).with_name("data") / "region_aliases.tsv"
 
 # suffixes dropped to make short aliases, longest first
 _SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "省", "市", "县", "区", "旗", "盟")
@@ -197,6 +199,23 @@ def _load_stopwords(path: Path = _STOPWORDS_PATH) -> frozenset[str]:
     return frozenset(words)
 
 
+def _load_aliases(path: Path = _ALIASES_PATH) -> list[tuple[str, str]]:
+    """(name, full name) pairs of nlp/data/region_aliases.tsv: names documents use that the gazetteer lacks
+    (北京城市副中心 → 北京市通州区)."""
+    pairs = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return pairs
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "\t" in line:
+            name, full = (x.strip() for x in line.split("\t", 1))
+            if name and full:
+                pairs.append((name, full))
+    return pairs
+
+
 def _load_common_words(keys: set[str], min_freq: int = _COMMON_WORD_MIN_FREQ) -> frozenset[str]:
     """Two-character words of jieba's dictionary with freq >= min_freq, minus the given place keys."""
     spec = importlib.util.find_spec("jieba")
@@ -221,7 +240,8 @@ def _cache_path() -> Path:
     import hashlib
     import tempfile
     from importlib.metadata import version
-    stamp = hashlib.sha1(f"{version('jionlp')}|{_STOPWORDS_PATH.read_bytes()!r}|{Path(__file__).read_bytes()!r}"
+    aliases = _ALIASES_PATH.read_bytes() if _ALIASES_PATH.exists() else b""
+    stamp = hashlib.sha1(f"{version('jionlp')}|{_STOPWORDS_PATH.read_bytes()!r}|{aliases!r}|{Path(__file__).read_bytes()!r}"
                          .encode("utf-8")).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"xinyi-regions-{stamp}.pickle"
 
@@ -290,6 +310,12 @@ def _build_table() -> _Table:
                 k_place = _Place(prov, c_name, county, kdata["_admin_code"])
                 add(k_place, [county], _as_list(kdata.get("_alias")))
                 by_names[(prov, city, county)] = k_place
+
+    # names documents use that the gazetteer lacks (data/region_aliases.tsv)
+    for name, full in _load_aliases():
+        target = by_full.get(full)
+        if target is not None and name not in cands:
+            cands[name] = {(_ALIAS, target)}
 
     # abolished names -> their successors (full names of >= 3 characters only)
     for item in changes:
