@@ -11,7 +11,8 @@ from .queries import load_kb
 EVENT_TYPES = {"accident", "administrative_penalty", "dishonest_act", "occupational_disease_case", "criminal_referral",
                "overdue_hidden_danger", "refused_order", "missing_safety_review", "operated_while_suspended",
                "license_conditions_lost", "blacklisted", "credit_repaired", "other_violation", "major_social_impact",
-               "concealed_accident", "obstructed_inspection", "unlicensed_operation", "bad_credit_record"}
+               "concealed_accident", "obstructed_inspection", "unlicensed_operation", "bad_credit_record",
+               "license_revoked"}
 BOOL_FIELDS = ("standardization_in_operation", "assessment_top_ranked", "major_hazard_source", "key_hazardous_process",
                "public_commitment", "credit_model_enterprise")
 
