@@ -43,6 +43,10 @@ def validate_profile(p: object) -> dict:
     if "industries" in p and p["industries"] is not None and (
             not isinstance(p["industries"], list) or not all(isinstance(x, str) for x in p["industries"])):
         raise ProfileError("field 'industries' must be a list of strings")
+    attested = p.get("attested")
+    if attested is not None and (not isinstance(attested, dict)
+                                 or not all(isinstance(k, str) and isinstance(v, bool) for k, v in attested.items())):
+        raise ProfileError("field 'attested' must map condition keys to true or false")
     events = p.get("events")
     if events is not None:
         if not isinstance(events, list):

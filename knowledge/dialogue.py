@@ -18,6 +18,8 @@ from nlp.facts import parse_facts
 from nlp.regions import contains
 
 from .db import now, open_db
+from nlp.predicates import attestation_only
+
 from .evaluate import describe_event, evaluate, evaluate_predicate, labels
 from .queries import load_kb
 
@@ -447,7 +449,7 @@ def answer_eligibility(results: list[dict], kind: Optional[str]) -> str:
                     lines.extend(f"    · {x}" for x in items)
             elif pending:
                 manual = [c["text"].rstrip("。；;") for r in pending for c in r["conditions"]
-                          if c["status"] == "unknown" and c.get("predicate") is None and not c.get("field")
+                          if c["status"] == "unknown" and attestation_only(c.get("predicate")) and not c.get("field")
                           and not c.get("alternatives")]
                 if manual and len(manual) == sum(c["status"] == "unknown" for r in pending for c in r["conditions"]):
                     names = "、".join(dict.fromkeys(f"“{m[:20]}”" for m in manual))

@@ -6,7 +6,9 @@ are unknown), `undetermined` otherwise. A document's jurisdiction and scope gate
 """
 from __future__ import annotations
 
+
 import json
+import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -282,6 +284,15 @@ def eval_event(node: dict, profile: dict, as_of: date) -> tuple[str, str]:
     return NOT_MET, f"没有{count}{what}的记录"
 
 
+def attestation_question(wording: str) -> str:
+    """贵单位是否……？ in the clause's own words, without the 凡/对 that opened it or the 的 that closed it."""
+    w = re.sub(r"^(?:凡|对于?|如|若)", "", wording.strip()).rstrip("。；;，,的 ")
+    w = re.sub(r"^(?:生产经营单位|企业|用人单位|单位)(?=[^及和、])", "", w)
+    # …的煤矿 / …的生产经营单位 names a kind of enterprise: is the enterprise one of them
+    verb = "属于" if re.search(r"的[^的，,]{0,8}(?:企业|单位|煤矿|煤礦|主体|企業|單位)$", w) else ""
+    return f"贵单位是否{verb}{w}？"
+
+
 def evaluate_predicate(node: Optional[dict], profile: dict, as_of: date) -> tuple[str, str]:
     if node is None:
         return UNKNOWN, "该条件的表述无法自动判断，需要人工核实"
@@ -299,7 +310,12 @@ def evaluate_predicate(node: Optional[dict], profile: dict, as_of: date) -> tupl
         return eval_industry(node, profile)
     if "event" in node:
         return eval_event(node, profile, as_of)
-    if "unparsed" in node:
+    if "attested" in node:
+        answer = (profile.get("attested") or {}).get(node["attested"])
+        if answer is None:
+            return UNKNOWN, f"需要贵单位确认：{attestation_question(node['text'])}"
+        return (MET if answer else NOT_MET), f"贵单位{'确认' if answer else '否认'}：{node['text']}"
+    if "unparsed" in node:  # knowledge bases built before attestations
         return UNKNOWN, f"“{node['unparsed'][:30]}”需要人工核实"
     return UNKNOWN, "未知的条件类型"
 

@@ -61,7 +61,19 @@ def as_printed(printed: PrintedMap, lines, clauses: list[Clause], measures: list
         m.path, m.text = paths.get(m.clause_id, m.path), printed(m.text, near)
         m.departments = [printed(d, near) for d in m.departments]
     for k in conditions:
-        k.path, k.text = paths.get(k.clause_id, k.path), printed(k.text, near_of.get(k.clause_id, 0))
+        near = near_of.get(k.clause_id, 0)
+        k.path, k.text = paths.get(k.clause_id, k.path), printed(k.text, near)
+        quote_attestations(k.predicate, lambda t: printed(t, near))
+
+
+def quote_attestations(node, quote) -> None:
+    """An attestation asks in the clause's own words: its wording is quoted as printed (its key stays canonical)."""
+    if not isinstance(node, dict):
+        return
+    if "attested" in node:
+        node["text"] = quote(node["text"])
+    for child in [*node.get("all", []), *node.get("any", []), node.get("not")]:
+        quote_attestations(child, quote)
 
 
 def parse_document(raw: RawText) -> ParsedDocument:

@@ -21,7 +21,7 @@ from typing import Optional
 from .datafiles import compile_pattern, load_lines, load_regex_map, vocabulary
 from .departments import canonical_department, looks_like_department, split_department_list
 from .labels import chinese_number
-from .predicates import parse_predicate
+from .predicates import attestation, parse_predicate
 from .structure import trailer_departments
 from .types import Clause, Condition, Measure, Rule
 
@@ -176,7 +176,7 @@ class Extractor:
                       predicate: Optional[dict] = None) -> Condition:
         text = text.strip().strip("；;，,")
         if predicate is None:
-            predicate = parse_predicate(text, role)
+            predicate = parse_predicate(text, role) or attestation(text)
         cond = Condition(id=f"{self.doc_id}-k{len(self.conditions):03d}", clause_id=clause.id, path=clause.path,
                          role=role, text=text, predicate=predicate, group=group)
         self.conditions.append(cond)
@@ -422,17 +422,16 @@ class Extractor:
                 if m:
                     self.exclusion_sentences.add(sent)
                     cond_text = re.sub(r"^(?:确保|保证|对于?)", "", m.group("cond"))
-                    excluded = parse_predicate(cond_text)
+                    excluded = parse_predicate(cond_text) or attestation(cond_text)
                     self.exclusions.append(self.new_condition(
-                        clause, "incentive_eligibility", sent_tail(sent, cond_text), "exclusion",
-                        {"not": excluded} if excluded else None))
+                        clause, "incentive_eligibility", sent_tail(sent, cond_text), "exclusion", {"not": excluded}))
                     continue
                 m = cues()["removal"].search(sent)
                 if m:  # 有效期内被列为失信主体的，由…移出守信激励对象名单: a condition of staying an incentive object
                     cond_text = m.group("cond").strip()
-                    excluded = parse_predicate(cond_text)
+                    excluded = parse_predicate(cond_text) or attestation(cond_text)
                     self.exclusions.append(self.new_condition(
-                        clause, "incentive_eligibility", cond_text, "exclusion", {"not": excluded} if excluded else None))
+                        clause, "incentive_eligibility", cond_text, "exclusion", {"not": excluded}))
 
     def announced_lists(self) -> dict[str, tuple[int, str]]:
         """Measure lists whose items are not the intro's children: paragraphs after a lead-in ending in ：

@@ -6,17 +6,19 @@ Predicate nodes (declarative, so they can be compiled to SQL later):
   {"industry_any": ["钢铁冶金", ...]}
   {"event": {"type": t, field: value | {">=": n} | {"at_least": "较大"}}, "within": {"years": n} | {"months": n},
    "at_least": k}
-  {"unparsed": text}   an alternative whose wording is not understood: always unknown
+  {"attested": key, "text": wording}   wording no pattern reads: decided by the profile's "attested"[key], else unknown
 An event node is true when at least `at_least` (default 1) profile events match inside the window.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
+from .canonical import canonical
 from .datafiles import compile_pattern, load_jsonl
 from .labels import chinese_number
 
@@ -184,8 +186,20 @@ def parse_predicate(text: str, role: str = "") -> Optional[dict]:
         return whole
     if any(p is not None for p in parsed):
         # an alternative we cannot read stays unknown; the ones we can still decide the condition when met
-        return combine("any", [p if p is not None else {"unparsed": a.strip("，, ")} for p, a in zip(parsed, alternatives)])
+        return combine("any", [p if p is not None else attestation(a) for p, a in zip(parsed, alternatives)])
     return None
+
+
+def attestation_key(text: str) -> str:
+    """A condition's own key: the same wording gives the same key in every re-ingest and every version."""
+    compact = re.sub(r"[^\w]", "", canonical(text))
+    return "att-" + hashlib.sha1(compact.encode("utf-8")).hexdigest()[:12]
+
+
+def attestation(text: str) -> dict:
+    """A condition no pattern reads: the enterprise's own answer (profile "attested": {key: true|false})."""
+    wording = text.strip().rstrip("。；;，, ")
+    return {"attested": attestation_key(wording), "text": wording}
 
 
 def attestation_only(predicate: Optional[dict]) -> bool:

@@ -32,10 +32,22 @@ def test_predicate(text, expected):
     assert parse_predicate(text) == expected
 
 
-def test_an_unreadable_alternative_stays_unknown_but_the_readable_one_counts():
-    p = parse_predicate("发生较大及以上生产安全责任事故，或者一年内累计发生死亡3人及以上生产安全责任事故的")
+def test_an_unreadable_alternative_is_attested_and_the_readable_one_counts():
+    p = parse_predicate("发生较大及以上生产安全责任事故，或者被评为县级以上文明单位后又被撤销称号的")
     assert p["any"][0]["event"]["severity"] == {"at_least": "较大"}
-    assert "unparsed" in p["any"][1]
+    assert p["any"][1]["attested"].startswith("att-") and "文明单位" in p["any"][1]["text"]
+
+
+def test_deaths_of_at_least_n_read_as_fatalities():
+    p = parse_predicate("一年内累计发生死亡3人及以上生产安全责任事故的")
+    assert p["event"]["fatalities"] == {">=": 3} and p["within"] == {"years": 1}
+
+
+def test_attestation_key_is_stable_across_script_and_punctuation():
+    from nlp.predicates import attestation_key
+    assert attestation_key("拒不執行監察監管指令的") == attestation_key("拒不执行监察监管指令的")
+    assert attestation_key("A，B") == attestation_key("A,B")
+    assert attestation_key("拒不执行监察监管指令") != attestation_key("拒不执行整改指令")
 
 
 def test_negation_is_local():
