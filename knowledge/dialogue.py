@@ -20,7 +20,7 @@ from nlp.regions import contains
 from .db import now, open_db
 from nlp.predicates import attestation_only
 
-from .evaluate import describe_event, evaluate, evaluate_predicate, labels
+from .evaluate import attestation_question, describe_event, evaluate, evaluate_predicate, labels
 from .queries import load_kb
 
 NLP_DATA = Path(__file__).resolve().parent.parent / "nlp" / "data"
@@ -44,6 +44,8 @@ def merge_facts(old: dict, new: dict, correction: bool = False) -> dict:
             continue
         if key == "events":
             merged["events_stated"] = merge_events(merged.get("events_stated", []), value, correction)
+        elif key == "attested":
+            merged["attested"] = {**merged.get("attested", {}), **value}
         elif key == "absent_events":
             kept = [a for a in merged.get("absent_events", []) if a["type"] not in {v["type"] for v in value}]
             merged["absent_events"] = [*kept, *value]
@@ -198,6 +200,11 @@ def clause_ref(title: Optional[str], path: list) -> str:
     return f"《{title}》{printed_path(path)}" if title else printed_path(path)
 
 
+def doc_name(title: Optional[str], source_file: str) -> str:
+    """《title》, or the file a page without a title came from."""
+    return f"《{title}》" if title else f"文件“{source_file}”"
+
+
 def cite(m: dict, doc: dict) -> dict:
     return {"source_file": doc["source_file"], "document_id": doc["id"], "title": doc.get("title"),
             "version": doc.get("version"), "path": m.get("path", []), "quote": m["text"]}
@@ -318,6 +325,8 @@ def unknown_fields(cond: dict, profile: Optional[dict] = None, as_of: Optional[d
             out.append(("industries", labels()["facts"]["industries"]["question"]))
         if "event" in node:
             out.append(event_question(node, profile))
+        if "attested" in node:
+            out.append((f"attested:{node['attested']}", attestation_question(node["text"])))
     walk(cond.get("predicate"))
     for alt in cond.get("alternatives", []):
         if alt["status"] == "unknown":
@@ -358,20 +367,25 @@ def follow_up_questions(results: list[dict], profile: Optional[dict] = None,
             for key, question in dict.fromkeys(unknown_fields(cond, profile, as_of)):
                 entry = weight.setdefault(key, {"field": key.split(":")[0] if not key.startswith("event") else
                                                 "events", "question": question, "rules": set(), "condition": cond,
-                                                "title": r.get("document_title")})
+                                                "title": r.get("document_title"), "key": key})
                 entry["rules"].add(r["rule_id"])
     ordered = sorted(weight.values(), key=lambda e: (-len(e["rules"]), e["field"] != "region"))
+    # one yes/no question a turn, asked last, so that a bare 是 / 没有 answers it
+    facts_first = [e for e in ordered if e["field"] != "attested"][:2]
+    attest = [e for e in ordered if e["field"] == "attested"][:1]
+    ordered = (facts_first + attest) if attest else ordered[:3]
     questions = []
     places = sorted({r["conditions"][0]["text"].split("：", 1)[-1] for r in results
                      if r["conditions"] and r["conditions"][0]["text"].startswith("适用地域")})
     for e in ordered[:3]:
         cond = e["condition"]
-        ref = clause_ref(e["title"], cond["citation"]["path"]) if cond["citation"]["path"] else f"《{e['title']}》"
+        ref = clause_ref(e["title"], cond["citation"]["path"]) if cond["citation"]["path"] else doc_name(e["title"], cond["citation"]["source_file"])
         why = f"依据{ref}：{cond['text'].rstrip('。；;')[:40]}"
         if e["field"] == "region":
             why = f"各文件只适用于本地区（{'、'.join(places)}），所在地决定哪些文件适用"
         questions.append({"question": e["question"], "field": e["field"], "rules": len(e["rules"]), "why": why,
-                          "citation": cond["citation"]})
+                          "citation": cond["citation"],
+                          **({"key": e["key"].split(":", 1)[1]} if e["field"] == "attested" else {})})
     return questions
 
 
@@ -430,6 +444,7 @@ def answer_eligibility(results: list[dict], kind: Optional[str]) -> str:
         return "根据您提供的地区，已收录的文件都不适用于贵单位；如地区有误，请告诉我所在的省、市、县。"
     for rs in by_doc.values():
         title = rs[0]["document_title"]
+        name = doc_name(title, rs[0]["source_file"])
         for k in ("incentive", "penalty"):
             group = [r for r in rs if r["kind"] == k]
             if not group:
@@ -437,7 +452,7 @@ def answer_eligibility(results: list[dict], kind: Optional[str]) -> str:
             applying = [r for r in group if r["status"] == "applies"]
             pending = [r for r in group if r["status"] == "undetermined"]
             if applying:
-                lines.append(f"《{title}》：适用以下{KIND_CN[k]}措施——")
+                lines.append(f"{name}：适用以下{KIND_CN[k]}措施——")
                 by_dept: dict[str, list[str]] = {}
                 for r in applying:
                     for m in r["measures"]:
@@ -453,14 +468,14 @@ def answer_eligibility(results: list[dict], kind: Optional[str]) -> str:
                           and not c.get("alternatives")]
                 if manual and len(manual) == sum(c["status"] == "unknown" for r in pending for c in r["conditions"]):
                     names = "、".join(dict.fromkeys(f"“{m[:20]}”" for m in manual))
-                    lines.append(f"《{title}》：{KIND_CN[k]}措施取决于{names}等条件，需由认定部门核实，无法自动判断。")
+                    lines.append(f"{name}：{KIND_CN[k]}措施取决于{names}等条件，需由认定部门核实，无法自动判断。")
                 else:
-                    lines.append(f"《{title}》：{KIND_CN[k]}措施能否适用，还需要补充信息。")
+                    lines.append(f"{name}：{KIND_CN[k]}措施能否适用，还需要补充信息。")
             else:
                 failed = [c for r in group for c in r["conditions"] if c["status"] == "not_met"][:1]
                 why = f"（{failed[0]['because']}，依据{clause_ref(title, failed[0]['citation']['path'])}）" \
                     if failed else ""
-                lines.append(f"《{title}》：{KIND_CN[k]}措施不适用{why}。")
+                lines.append(f"{name}：{KIND_CN[k]}措施不适用{why}。")
     return "\n".join(lines)
 
 
@@ -471,7 +486,7 @@ def answer_why_not(results: list[dict]) -> str:
             continue
         failed = [c for c in r["conditions"] if c["status"] == "not_met"]
         for c in failed[:2]:
-            lines.append(f"《{r['document_title']}》{KIND_CN[r['kind']]}规则不适用：{c['because']}"
+            lines.append(f"{doc_name(r['document_title'], r['source_file'])}{KIND_CN[r['kind']]}规则不适用：{c['because']}"
                          f"（{clause_ref(r['document_title'], c['citation']['path'])}：{c['text'][:40]}）")
     return "\n".join(dict.fromkeys(lines)) or "目前没有哪条规则因条件不满足而被排除；能否适用还取决于下面这些信息。"
 
@@ -507,6 +522,9 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
     db = open_db(db_path)
     session_id, old = load_session(db, session_id)
     new = parse_facts(message, as_of)
+    answer = yes_or_no(message) if old.get("_last_attested") else None
+    if answer is not None:  # 是 / 没有 to the yes/no question asked last
+        new = {"attested": {old["_last_attested"]: answer}}
     kind_now = asked_kind(message)
     if kind_now:
         new["_asked_kind"] = kind_now
@@ -557,12 +575,22 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
         if questions:
             reply += "\n还需要您补充：" + "".join(f"\n· {q['question']}（{q['why']}）" for q in questions)
         citations = [m["citation"] for r in results if r["status"] == "applies" for m in r["measures"]]
+    asked = [q["key"] for q in questions if q.get("key")]
+    kept = {**kept, "_last_attested": asked[-1]} if asked else {k: v for k, v in kept.items() if k != "_last_attested"}
     out = {"session_id": session_id, "intent": intent, "reply": reply,
            "facts": public_facts(kept),
            "questions": [q["question"] for q in questions], "question_details": questions,
            "results": results, "citations": citations}
     save_turn(db, session_id, kept, message, {"reply": reply, "questions": out["questions"]})
     return out
+
+
+def yes_or_no(message: str) -> Optional[bool]:
+    """A bare answer to a yes/no question (是 / 对 / 有 … 没有 / 不是 / 否), or None when it says more."""
+    m = intent_cues()["bare_answer"].match(message.strip())
+    if not m:
+        return None
+    return m.group("yes") is not None
 
 
 def with_partial_events(profile: dict) -> dict:
