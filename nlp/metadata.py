@@ -148,7 +148,8 @@ def header_of(lines: list[Line]) -> list[Line]:
 def reads_as_sentence(text: str) -> bool:
     """A title names a document; a run that ends like a sentence, or holds one, is body text of a fragment."""
     t = text.strip()
-    return bool(re.search(r"[。；;：:！？]$", t) or re.search(r"。.", t))
+    return bool(re.search(r"[。；;：:！？]$", t) or re.search(r"。.", t)
+                or re.search(r"[\u4e00-\u9fff][：:][\u4e00-\u9fff][^，,]*[，,]", t))  # lead-in：item，…
 
 
 def org_list(text: str) -> Optional[list[str]]:
