@@ -6,6 +6,8 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from knowledge.profile import profile_json_schema
+
 WUXI_HAZCHEM_EXAMPLE = {
     "profile": {
         "region": "江苏省无锡市",
@@ -24,7 +26,8 @@ class CheckRequest(BaseModel):
     """An enterprise profile (shared/contract/profile.md) and the day to evaluate on (default today)."""
     model_config = ConfigDict(json_schema_extra={"examples": [WUXI_HAZCHEM_EXAMPLE]})
 
-    profile: dict[str, Any] = Field(description="enterprise profile: region, industries, employees, events …")
+    profile: dict[str, Any] = Field(description="enterprise profile, as declared in nlp/data/profile_schema.json",
+                                    json_schema_extra=profile_json_schema())
     as_of: Optional[date] = Field(None, description="YYYY-MM-DD; default today")
 
 

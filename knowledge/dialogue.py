@@ -19,19 +19,18 @@ from nlp.regions import contains
 
 from .db import now, open_db
 from nlp.predicates import attestation_only
+from nlp.profile_schema import facts as declared_facts
 
-from .evaluate import attestation_question, describe_event, evaluate, evaluate_predicate, labels
+from .evaluate import attestation_question, describe_event, evaluate, evaluate_predicate, labels, show
 from .queries import load_kb
 
 NLP_DATA = Path(__file__).resolve().parent.parent / "nlp" / "data"
 KIND_CN = {"incentive": "激励", "penalty": "惩戒", "other": "其他"}
 
-
 @lru_cache(maxsize=1)
 def intent_cues() -> dict[str, re.Pattern]:
     raw = json.loads((NLP_DATA / "intents.json").read_text(encoding="utf-8"))
     return {k: re.compile(v) for k, v in raw.items() if not k.startswith("_")}
-
 
 # ---- facts across turns ---------------------------------------------------------------------
 
@@ -60,7 +59,6 @@ def merge_facts(old: dict, new: dict, correction: bool = False) -> dict:
         merged["absent_events"] = [a for a in merged["absent_events"] if a["type"] not in stated]
     return merged
 
-
 def merge_events(old: list[dict], new: list[dict], correction: bool = False) -> list[dict]:
     """A new statement that only adds a day to an event told before ("事故是2025年12月5日发生的")
     completes that event; the same event told twice is kept once; a correction ("不对，事故是2021年发生的")
@@ -87,11 +85,9 @@ def merge_events(old: list[dict], new: list[dict], correction: bool = False) -> 
         target.update({k: v for k, v in ev.items() if v is not None})
     return events
 
-
 def date_fits(event: dict, day: Optional[str]) -> bool:
     lo, hi = event.get("date_from"), event.get("date_to")
     return day is not None and (lo is None or lo <= day) and (hi is None or day <= hi)
-
 
 def public_facts(facts: dict) -> dict:
     """Facts as the profile contract names them (stated events under `events`)."""
@@ -100,7 +96,6 @@ def public_facts(facts: dict) -> dict:
         out["events"] = facts["events_stated"]
     return out
 
-
 def profile_of(facts: dict) -> dict:
     """A check profile from chat facts: stated events are known, denials cover the rest; history stays open."""
     profile = {k: v for k, v in facts.items() if k not in ("events_stated",)}
@@ -108,11 +103,9 @@ def profile_of(facts: dict) -> dict:
         profile["known_events"] = facts["events_stated"]
     return profile
 
-
 # ---- intents --------------------------------------------------------------------------------
 
 QUESTION_PART = re.compile(r"[^。！!；;，,]*(?:？|\?|吗|什么|哪些|哪个|能否|是否|可否|会怎样|会怎么样|有何)[^。！!；;]*")
-
 
 def asked_kind(message: str) -> Optional[str]:
     """激励 or 惩戒, from the question itself (not from facts such as 没有受过行政处罚)."""
@@ -126,7 +119,6 @@ def asked_kind(message: str) -> Optional[str]:
         return "penalty"
     return None
 
-
 def department_mentions(message: str) -> list[str]:
     """Department names in a question, as printed: '营口的市人社局在…' → ['市人社局']."""
     names = []
@@ -136,7 +128,6 @@ def department_mentions(message: str) -> list[str]:
         if len(name) >= 2 and canonical_department(name):
             names.append(name)
     return names
-
 
 def search_terms(message: str) -> list[str]:
     """What a 'where is it written' question asks about: quoted terms, else the phrases before the question."""
@@ -151,7 +142,6 @@ def search_terms(message: str) -> list[str]:
         if len(t) >= 2:
             terms.append(t)
     return quoted + terms
-
 
 def detect_intent(message: str, facts: dict) -> tuple[str, dict]:
     c = intent_cues()
@@ -175,11 +165,9 @@ def detect_intent(message: str, facts: dict) -> tuple[str, dict]:
         return "eligibility", {}
     return "unknown", {}
 
-
 def kind_in(message: str) -> Optional[str]:
     inc, pen = intent_cues()["kind_incentive"].search(message), intent_cues()["kind_penalty"].search(message)
     return "incentive" if inc and not pen else ("penalty" if pen and not inc else None)
-
 
 # ---- answers ----------------------------------------------------------------------------------
 
@@ -195,25 +183,20 @@ def printed_path(path: list) -> str:
             out.append(label)
     return "".join(out)
 
-
 def clause_ref(title: Optional[str], path: list) -> str:
     return f"《{title}》{printed_path(path)}" if title else printed_path(path)
-
 
 def doc_name(title: Optional[str], source_file: str) -> str:
     """《title》, or the file a page without a title came from."""
     return f"《{title}》" if title else f"文件“{source_file}”"
 
-
 def cite(m: dict, doc: dict) -> dict:
     return {"source_file": doc["source_file"], "document_id": doc["id"], "title": doc.get("title"),
             "version": doc.get("version"), "path": m.get("path", []), "quote": m["text"]}
 
-
 def token_set(text: str) -> set[str]:
     from nlp.pipeline import shared_jieba
     return {t for t in shared_jieba().cut(text) if len(t) >= 2}
-
 
 def find_passages(kb: dict, term: str) -> list[dict]:
     """Measures (then clauses) that contain the term; failing that, those sharing most of its words."""
@@ -240,7 +223,6 @@ def find_passages(kb: dict, term: str) -> list[dict]:
     measure_clauses = {m["clause_id"] for m in keep if "kind" in m}
     return [x for x in keep if "kind" in x or x["id"] not in measure_clauses][:6]
 
-
 def answer_where(kb: dict, terms: list[str]) -> tuple[str, list[dict]]:
     lines, citations = [], []
     for term in terms:
@@ -254,12 +236,10 @@ def answer_where(kb: dict, terms: list[str]) -> tuple[str, list[dict]]:
         citations += found
     return "\n".join(lines), citations
 
-
 def department_matches(query: str, names: list[str]) -> bool:
     want = canonical_department(query)
     core = re.sub(r"^[市县区省旗]", "", query)
     return any(core in n or (want is not None and canonical_department(n) == want) for n in names)
-
 
 def answer_department(kb: dict, dept: str, kind: Optional[str], region: Optional[str] = None) -> tuple[str, list[dict]]:
     hits = [m for m in kb["measures"].values() if department_matches(dept, m["departments"])
@@ -275,7 +255,6 @@ def answer_department(kb: dict, dept: str, kind: Optional[str], region: Optional
     for c in citations:
         lines.append(f"· {c['quote'][:60]}（{clause_ref(c['title'], c['path'])}）")
     return "\n".join(lines), citations
-
 
 def answer_departments(kb: dict, kind: Optional[str]) -> tuple[str, list[dict]]:
     """The 措施清单 by department: which bodies carry out how many measures, in which documents."""
@@ -296,7 +275,6 @@ def answer_departments(kb: dict, kind: Optional[str]) -> tuple[str, list[dict]]:
         lines.append(f"· {canon}（文中写作：{'、'.join(sorted(e['names'])[:3])}）：{e['measures']} 项")
     lines.append("可以继续问：“某某部门负责哪些措施？”")
     return "\n".join(lines), []
-
 
 def unknown_fields(cond: dict, profile: Optional[dict] = None, as_of: Optional[date] = None) -> list[tuple[str, str]]:
     """(key, question) for each profile fact that would decide an unknown condition: only the parts of its
@@ -333,7 +311,6 @@ def unknown_fields(cond: dict, profile: Optional[dict] = None, as_of: Optional[d
             out.extend(unknown_fields(alt, profile, as_of))
     return out
 
-
 def event_question(node: dict, profile: dict) -> tuple[str, str]:
     want = node["event"]
     what = describe_event(want)
@@ -349,10 +326,8 @@ def event_question(node: dict, profile: dict) -> tuple[str, str]:
     key = f"event:{want['type']}:{json.dumps(want, sort_keys=True, ensure_ascii=False)}"
     return key, f"{span}贵单位是否{verb}{what}{suffix}？"
 
-
 def event_label_of(kind: str) -> str:
     return labels()["events"].get(kind, kind)
-
 
 def follow_up_questions(results: list[dict], profile: Optional[dict] = None,
                         as_of: Optional[date] = None) -> list[dict]:
@@ -388,37 +363,23 @@ def follow_up_questions(results: list[dict], profile: Optional[dict] = None,
                           **({"key": e["key"].split(":", 1)[1]} if e["field"] == "attested" else {})})
     return questions
 
-
 def relevant(results: list[dict]) -> list[dict]:
     """Documents whose jurisdiction does not exclude the enterprise."""
     excluded = {r["document_id"] for r in results
                 if any(c["text"].startswith("适用地域") and c["status"] == "not_met" for c in r["conditions"])}
     return [r for r in results if r["document_id"] not in excluded]
 
-
-LEVEL_CN = {1: "一级", 2: "二级", 3: "三级"}
-
-
 def facts_summary(facts: dict) -> str:
     """What was understood, in one line, so the enterprise can correct it ("其实是二级")."""
     parts = []
-    if facts.get("region"):
-        parts.append(f"地区：{facts['region']}")
-    if facts.get("industries"):
-        parts.append(f"行业：{'、'.join(facts['industries'])}")
-    if facts.get("employees") is not None:
-        parts.append(f"从业人员{facts['employees']}人")
-    if facts.get("standardization_level"):
-        parts.append(f"安全生产标准化{LEVEL_CN.get(facts['standardization_level'], facts['standardization_level'])}")
-    flags = {"standardization_in_operation": ("持续运行标准化", "未持续运行标准化"),
-             "major_hazard_source": ("构成重大危险源", "不构成重大危险源"),
-             "key_hazardous_process": ("涉及重点监管危险化工工艺", "不涉及重点监管危险化工工艺"),
-             "public_commitment": ("已公开作出安全生产承诺", "未公开作出安全生产承诺"),
-             "credit_model_enterprise": ("已被认定为诚信典型", "未被认定为诚信典型"),
-             "assessment_top_ranked": ("考核评分排名靠前", "考核评分排名不靠前")}
-    for key, (yes, no) in flags.items():
-        if facts.get(key) is not None:
-            parts.append(yes if facts[key] else no)
+    for key, decl in declared_facts().items():
+        value, said = facts.get(key), decl.get("said")
+        if value is None or value == [] or not said:
+            continue
+        if isinstance(said, list):
+            parts.append(said[0] if value else said[1])
+        else:
+            parts.append(said.format("、".join(value) if isinstance(value, list) else show(key, value)))
     denied = [a for a in facts.get("absent_events", [])]
     if denied:
         spans = {a.get("within_years") for a in denied}
@@ -431,7 +392,6 @@ def facts_summary(facts: dict) -> str:
         when = ev.get("date") or (f"{ev['date_from']}至{ev['date_to']}" if ev.get("date_from") else "日期未说明")
         parts.append(f"{when}有{event_label_of(ev['type'])}")
     return "根据您提供的情况（" + "；".join(parts) + "）：" if parts else ""
-
 
 def answer_eligibility(results: list[dict], kind: Optional[str]) -> str:
     lines = []
@@ -478,7 +438,6 @@ def answer_eligibility(results: list[dict], kind: Optional[str]) -> str:
                 lines.append(f"{name}：{KIND_CN[k]}措施不适用{why}。")
     return "\n".join(lines)
 
-
 def answer_why_not(results: list[dict]) -> str:
     lines = []
     for r in relevant(results):
@@ -490,11 +449,9 @@ def answer_why_not(results: list[dict]) -> str:
                          f"（{clause_ref(r['document_title'], c['citation']['path'])}：{c['text'][:40]}）")
     return "\n".join(dict.fromkeys(lines)) or "目前没有哪条规则因条件不满足而被排除；能否适用还取决于下面这些信息。"
 
-
 HELP = ("我可以帮您：① 根据企业情况判断能享受哪些守信激励、会受到哪些失信惩戒（例如：“我们是无锡的危化品企业，"
         "标准化二级，三年内没有事故和处罚，能享受什么？”）；② 查某项措施出自哪份文件哪一条（“容缺受理出自哪条？”）；"
         "③ 查某个部门负责哪些措施（“市财政局负责哪些激励措施？”）；④ 假设发生某事会怎样（“如果发生一起亡人事故会怎样？”）。")
-
 
 # ---- sessions -----------------------------------------------------------------------------------
 
@@ -506,7 +463,6 @@ def load_session(db, session_id: Optional[str]) -> tuple[str, dict]:
         return session_id, {}
     return uuid.uuid4().hex[:12], {}
 
-
 def save_turn(db, session_id: str, facts: dict, message: str, reply: dict) -> None:
     with db.atomic():
         exists = db["sessions"].count_where("id = ?", [session_id])
@@ -515,7 +471,6 @@ def save_turn(db, session_id: str, facts: dict, message: str, reply: dict) -> No
         n = db.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM turns WHERE session_id = ?", [session_id]).fetchone()[0]
         db["turns"].insert({"session_id": session_id, "n": n, "message": message,
                             "reply": json.dumps(reply, ensure_ascii=False), "at": now()})
-
 
 def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_of: Optional[date] = None) -> dict:
     as_of = as_of or date.today()
@@ -584,14 +539,12 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
     save_turn(db, session_id, kept, message, {"reply": reply, "questions": out["questions"]})
     return out
 
-
 def yes_or_no(message: str) -> Optional[bool]:
     """A bare answer to a yes/no question (是 / 对 / 有 … 没有 / 不是 / 否), or None when it says more."""
     m = intent_cues()["bare_answer"].match(message.strip())
     if not m:
         return None
     return m.group("yes") is not None
-
 
 def with_partial_events(profile: dict) -> dict:
     """Stated events without a full history: the events list is not complete, so it stays unknown,

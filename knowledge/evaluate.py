@@ -6,25 +6,32 @@ are unknown), `undetermined` otherwise. A document's jurisdiction and scope gate
 """
 from __future__ import annotations
 
-
-import json
 import re
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Optional
 
 from nlp.departments import canonical_department
 from nlp.predicates import grammar
+from nlp.profile_schema import event_fields, event_types, facts, schema
 from nlp.regions import contains, resolve_region
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
-DATA = Path(__file__).parent / "data"
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def labels() -> dict:
-    return json.loads((DATA / "labels.json").read_text(encoding="utf-8"))
+    """The wording of facts and events, as the profile declaration (nlp/data/profile_schema.json) gives it."""
+    ev, d = event_types(), schema()["defaults"]
+    return {"facts": {k: {"label": v["label"], "question": v.get("question", f"请补充：{v['label']}")}
+                      for k, v in facts().items()},
+            "events": {k: v["label"] for k, v in ev.items()},
+            "event_fields": {k: v["label"] for k, v in event_fields().items()},
+            "event_verbs": {**{k: v["verb"] for k, v in ev.items() if "verb" in v}, "_default": d["verb"]},
+            "event_question_suffix": {**{k: v["question_suffix"] for k, v in ev.items() if "question_suffix" in v},
+                                      "_default": d["question_suffix"]},
+            "status_events": [k for k, v in ev.items() if v.get("status")]}
 
 
 def fact_label(field: str) -> str:
@@ -79,17 +86,14 @@ def not3(value: str) -> str:
 
 CMP = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<=": lambda a, b: a <= b,
        ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, ">": lambda a, b: a > b}
-LEVEL_CN = {1: "一级", 2: "二级", 3: "三级"}
 
 
 def show(field: str, value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
-    if field == "standardization_level" and value in LEVEL_CN:
-        return LEVEL_CN[value]
-    if field == "employees":
-        return f"{value}人"
-    return str(value)
+    decl = facts().get(field, {})
+    named = decl.get("choice_labels", {}).get(str(value))
+    return named or f"{value}{decl.get('unit', '')}"
 
 
 def eval_fact(node: dict, profile: dict) -> tuple[str, str]:
@@ -101,7 +105,8 @@ def eval_fact(node: dict, profile: dict) -> tuple[str, str]:
         ok = CMP[op](have, want)
     except TypeError:
         return UNKNOWN, f"{fact_label(field)}的取值无法比较：{have}"
-    need = {"==": "", "<=": "及以上" if field == "standardization_level" else "及以下", ">=": "及以上"}.get(op, op)
+    better_low = facts().get(field, {}).get("better") == "lower"  # 一级 / A级 is the best
+    need = {"==": "", "<=": "及以上" if better_low else "及以下", ">=": "及以上"}.get(op, op)
     return (MET if ok else NOT_MET), f"{fact_label(field)}为{show(field, have)}（要求：{show(field, want)}{need}）"
 
 

@@ -18,18 +18,17 @@ from functools import lru_cache
 from typing import Any, Optional
 
 from nlp.industries import find_industries
+from nlp.profile_schema import event_fields, facts
 from nlp.types import ReadError
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 PATTERNS_FILE = os.path.join(DATA_DIR, "fact_patterns.jsonl")
 EVENT_TERMS_FILE = os.path.join(DATA_DIR, "event_terms.tsv")
 IGNORE = "_ignore"
-INT_KEYS = frozenset({"employees", "standardization_level", "fatalities"})
+INT_KEYS = frozenset(k for k, d in {**facts(), **event_fields()}.items()
+                     if d["type"] == "count" or all(isinstance(c, int) for c in d.get("choices", ["x"])))
 MAX_COUNT = 10  # "两次" makes two event dicts; a stated count above this is capped
-KEY_ORDER = ("name", "region", "industries", "employees", "standardization_level",
-             "standardization_in_operation", "assessment_top_ranked", "major_hazard_source",
-             "key_hazardous_process", "public_commitment", "credit_model_enterprise",
-             "events", "absent_events", "_hypothetical")
+KEY_ORDER = (*(k for k in facts() if k not in ("events", "attested")), "events", "absent_events", "_hypothetical")
 EVENT_FIELD_ORDER = ("type", "date", "date_from", "date_to", "fatalities", "severity",
                      "responsible", "major", "authority", "subject")
 
@@ -377,7 +376,10 @@ def _fact_value(p: Pattern, m: re.Match) -> Any:
     if not p.value_from:
         return p.value
     raw = m.group(p.value_from)
-    return _number(raw) if p.key in INT_KEYS else raw
+    if p.key in INT_KEYS:
+        return _number(raw)
+    choices = facts().get(p.key, {}).get("choices")
+    return raw.upper() if choices and raw.upper() in choices else raw
 
 
 def _scalar_facts(doc: Doc) -> dict[str, Any]:
