@@ -48,6 +48,18 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="files or folders (.
         raise typer.Exit(1)
 
 
+@app.command("train-classifier")
+def train_classifier(root: Annotated[Path, typer.Option("--root", help="project checkout (../shared beside it)")]
+                     = Path(".")) -> None:
+    """Rebuild the item classifier (nlp/data/item_classifier.json) from every gold annotation in reach and print
+    its leave-one-document-out accuracy. Example: xinyi train-classifier"""
+    from nlp.classifier import rebuild
+    try:
+        emit(rebuild(root.resolve()))
+    except FileNotFoundError as exc:
+        fail(str(exc))
+
+
 @app.command()
 def export(db: DbOption) -> None:
     """Print the whole KB in the contract shape. Example: xinyi export --db kb.sqlite"""

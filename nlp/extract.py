@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
+from .classifier import measure_kind
 from .datafiles import compile_pattern, load_lines, load_regex_map, vocabulary
 from .departments import canonical_department, looks_like_department, split_department_list
 from .labels import chinese_number
@@ -464,7 +465,7 @@ class Extractor:
                 paragraphs = paragraphs[1:] if clause.children and len(paragraphs) > 1 else []
                 if not paragraphs:
                     continue
-            own_kind = self.context_kind(clause, own_only=True) or self.announced_kind()
+            own_kind = self.context_kind(clause, own_only=True)
             first_item, list_kind = listed.get(clause.id, (len(paragraphs), None))
             last: Optional[MeasureSet] = None
             since_trailer: list[Measure] = []
@@ -498,11 +499,11 @@ class Extractor:
                             mm.text = f"{mm.text}{joint}{seg.strip('。；;')}"
                             continue
                         # a sentence that named its target sets the kind of the ones after it (…；机构要实行重点监察)
-                        kind = (list_kind if in_list else None) or own_kind or (
-                            last.kind if last and last.kind in ("incentive", "penalty") else None)
+                        kind = (list_kind if in_list else None) or own_kind
+                        carried = last.kind if last and last.kind in ("incentive", "penalty") else None
                         # a preamble states purpose: only a sentence naming whom it acts on, or a listed item, counts
                         found = self.prose_segment(clause, seg, before, kind,
-                                                   clause.style == "preamble" and not in_list, in_list)
+                                                   clause.style == "preamble" and not in_list, in_list, carried)
                         if found:
                             last = found[-1]
                             since_trailer += [m for f in found for m in f.measures]
@@ -532,7 +533,8 @@ class Extractor:
         return None
 
     def prose_segment(self, clause: Clause, seg: str, before: str, own_kind: Optional[str],
-                      target_required: bool = False, listed: bool = False) -> list[MeasureSet]:
+                      target_required: bool = False, listed: bool = False,
+                      carried: Optional[str] = None) -> list[MeasureSet]:
         seg = seg.strip().rstrip("；;")
         target = self.find_target(seg)
         if target:
@@ -555,8 +557,10 @@ class Extractor:
             return []
         else:
             cond_text = None
+            own_kind = own_kind or carried  # no target of its own: the sentence before said whom, and what kind
             phrases = re.split(r"(?<=[，,])", seg)
-            if listed and polarity(seg) in (own_kind, "other"):
+            if listed and (polarity(seg) in (own_kind, "other")
+                           or (polarity(seg) is None and measure_kind(seg) == own_kind)):
                 first = 0  # an item of an announced measure list: the whole statement is the measure
             else:
                 first = next((i for i, ph in enumerate(phrases)
@@ -584,7 +588,7 @@ class Extractor:
             kind = polarity(piece)
             if kind in (None, "other") and n == 0:
                 kind = (condition_polarity(cond_text) if cond_text else None) or own_kind or kind
-            kind = kind or "other"
+            kind = kind or measure_kind(piece) or "other"  # the learned reader decides only what the rules leave open
             offset = act.find(piece)
             text = seg[display_from:act_start + offset + len(piece)] if n == 0 else piece
             piece_depts = depts

@@ -107,3 +107,13 @@ def test_a_traditional_page_is_quoted_in_traditional_and_keyed_like_simplified(p
     for c in trad.conditions:
         if "attested" in c.predicate:
             assert c.predicate["attested"] == attestation_key(c.predicate["text"])
+
+
+def test_item_classifier_is_shipped_and_reads_kinds(tmp_path):
+    from nlp.classifier import model, rebuild
+    m = model()
+    assert m is not None, "nlp/data/item_classifier.json missing: run `xinyi train-classifier`"
+    assert m.predict("对失信企业依法从重处罚，列为重点监管对象")[0] == "measure_penalty"
+    assert m.predict("对守信企业减少执法检查频次，优先安排财政资金")[0] == "measure_incentive"
+    report = rebuild(Path(__file__).resolve().parent.parent, tmp_path / "model.json")
+    assert report["documents"] >= 20 and report["lodo_accuracy_measure_condition_neither"] >= 0.75
