@@ -37,6 +37,9 @@ PATH_TOKEN = re.compile(r"第([一二三四五六七八九十百\d]+)[章节条]
 MEASURE_REF = re.compile(rf"本(?:办法|规定|细则|方案)第(?P<art>{CN_NUM})条规定的[^，,。；;]{{0,8}}措施")
 
 
+ENTERPRISE_NOUN = compile_pattern("{{ENTERPRISE}}", "extract: enterprise noun")
+
+
 @lru_cache(maxsize=1)
 def cues() -> dict[str, re.Pattern]:
     return load_regex_map(DATA / "measure_cues.json")
@@ -294,6 +297,12 @@ class Extractor:
             refs = self.condition_refs(intro)
             if refs:
                 ms.condition_ids, ms.combinator, ms.explicit = refs, "any", True
+            elif not self.has_list_group(kind):
+                # 本通告29家…二级企业享受以下9项激励措施：the lead-in's subject says who receives them
+                who = lead_in_subject(intro[:m.start()])
+                if who:
+                    cond = self.new_condition(clause, ROLE_OF_KIND.get(kind, "other"), who)
+                    ms.condition_ids, ms.explicit = [cond.id], True
             ms.ref_measure_articles = [chinese_number(x) for x in MEASURE_REF.findall(intro)]
             self.sets.append(ms)
 
@@ -856,6 +865,15 @@ def reads_as_heading(paragraph: str) -> bool:
     """A short line with no sentence punctuation names what follows (、将…挂钩 whose numeral was lost)."""
     p = paragraph.strip()
     return len(p) <= 40 and not re.search(r"[，,。；;：:]", p)
+
+
+def lead_in_subject(before: str) -> Optional[str]:
+    """The enterprises a lead-in names as receiving its list: the phrase right before 享受/给予…以下措施."""
+    phrase = re.split(r"[，,。；;：:]", before.strip())[-1].strip()
+    phrase = re.sub(r"^(?:对于?|凡|经[^，,]{0,20}?的)", "", phrase)
+    if len(phrase) < 4 or not ENTERPRISE_NOUN.search(phrase) or looks_like_department(phrase):
+        return None
+    return phrase
 
 
 def verb_phrases(text: str) -> set[str]:
