@@ -800,7 +800,7 @@ def condition_start(seg: str, start: int) -> int:
     while start > 0:
         prev = max(seg.rfind("，", 0, start - 1), seg.rfind(",", 0, start - 1))
         phrase = seg[prev + 1:start - 1]
-        if not re.search(r"(?:后|时|期间|以来|之日起)$", phrase) or polarity(phrase) or start - prev > 60:
+        if not re.search(r"(?:后|时|期间|以来|之日起)$", phrase) or start - prev > 60:
             break
         start = prev + 1
     return start
