@@ -145,6 +145,7 @@ class Extractor:
         self.prose_only: dict[str, list[str]] = {}
         self.warnings: list[str] = []
         self.subject: list[str] = []     # who acts in the sentences read so far (各单位要…)
+        self.listings: list[Group] = []  # who enters a named list (…的，一律列入黑名单)
 
     # ---- helpers -------------------------------------------------------------------------------
     def ancestors(self, clause: Clause) -> list[Clause]:
@@ -557,7 +558,9 @@ class Extractor:
                 return []
             if cues()["listing_only"].search(re.sub(r"^[（(][^（）()]{0,12}[）)]", "", act)):
                 # …的，一律列入黑名单: who enters the list, not a measure taken against them
-                self.target_conditions(clause, cond_text, cue_kind(act) or own_kind)
+                kind = cue_kind(act) or own_kind
+                entered = self.target_conditions(clause, cond_text, kind)
+                self.listings.append(Group(clause, ROLE_OF_KIND.get(kind or "", "other"), "any", entered))
                 return []
             # the target stays in the text (it says whom), with the words of its phrase before it (鼓励金融机构对…)
             phrase_start = max(seg.rfind("，", 0, start), seg.rfind(",", 0, start)) + 1
@@ -700,8 +703,20 @@ class Extractor:
         return list(dict.fromkeys(ids))
 
     # ---- rules ---------------------------------------------------------------------------------
+    def on_list_only(self, cond_ids: list[str]) -> bool:
+        """Do these conditions only say the enterprise is on a list (列入黑名单的煤矿企业)?"""
+        by_id = {c.id: c for c in self.conditions}
+        return bool(cond_ids) and all(by_id.get(i) and names_list_membership(by_id[i].predicate) for i in cond_ids)
+
     def build_rules(self) -> list[Rule]:
         rules: list[Rule] = []
+        entry = [c for g in self.listings for c in g.conditions]
+        for g in self.groups:
+            if g.role == "penalty_trigger" and g.combinator == "any" and cues()["lists_into"].search(g.clause.text):
+                entry += [c for c in g.conditions if c not in entry]
+        for g in self.listings:
+            if not any(x.role == g.role for x in self.groups):
+                self.groups.append(g)  # a document whose only trigger list is a 凡…的，一律列入 sentence
         eligibility = {g.role: g for g in self.groups if g.role != "scope"}
         for ms in self.sets:
             measures = list(ms.measures)
@@ -722,6 +737,9 @@ class Extractor:
                 cond_ids = [*cond_ids, *[x.id for x in self.exclusions]]
             if ms.kind not in ("incentive", "penalty") or not cond_ids:
                 continue
+            if ms.kind == "penalty" and entry and comb == "all" and self.on_list_only(cond_ids):
+                # 对列入黑名单的企业，…: on the list already, or meeting what the document lists it for
+                cond_ids, comb = [*cond_ids, *[c.id for c in entry if c.id not in cond_ids]], "any"
             key = (ms.kind, comb, tuple(cond_ids))
             existing = next((r for r in rules if (r.kind, r.combinator, tuple(r.condition_ids)) == key), None)
             if existing:
@@ -865,6 +883,17 @@ def reads_as_heading(paragraph: str) -> bool:
     """A short line with no sentence punctuation names what follows (、将…挂钩 whose numeral was lost)."""
     p = paragraph.strip()
     return len(p) <= 40 and not re.search(r"[，,。；;：:]", p)
+
+
+def names_list_membership(predicate: Optional[dict]) -> bool:
+    """A predicate that is being on a (black)list, perhaps of one industry."""
+    if not isinstance(predicate, dict):
+        return False
+    if "all" in predicate:
+        parts = predicate["all"]
+        return any(names_list_membership(p) for p in parts) and all(
+            names_list_membership(p) or "industry_any" in p for p in parts)
+    return predicate.get("event", {}).get("type") == "blacklisted"
 
 
 def lead_in_subject(before: str) -> Optional[str]:

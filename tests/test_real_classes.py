@@ -118,3 +118,21 @@ def test_a_fragment_starting_mid_document_has_no_title_and_keeps_its_labels():
     assert doc.title is None
     assert [c.path for c in doc.clauses][:2] == [["第二十条"], ["第二十一条"]]
     assert doc.measures and doc.measures[0].path == ["第二十条"]
+
+
+def test_measures_for_listed_enterprises_apply_to_what_the_document_lists_them_for():
+    from datetime import date
+    from knowledge.evaluate import evaluate
+    doc = parse("一、凡煤矿企业一年内发生两次一般死亡事故，隐瞒事故的，一律列入安全生产“黑名单”，并予以公示。\n"
+                "二、对列入“黑名单”的煤矿企业，要实施停产整顿。\n", "blacklist.txt")
+    kb = {"documents": {"d": {"id": "d", "source_file": "blacklist.txt", "title": None, "jurisdiction": None}},
+          "rules": [{"id": r.id, "document_id": "d", "kind": r.kind, "combinator": r.combinator,
+                     "condition_ids": r.condition_ids, "measure_ids": r.measure_ids} for r in doc.rules],
+          "conditions": {c.id: {"id": c.id, "document_id": "d", "role": c.role, "text": c.text,
+                                "predicate": c.predicate, "path": c.path} for c in doc.conditions},
+          "measures": {m.id: {"id": m.id, "kind": m.kind, "text": m.text, "departments": m.departments,
+                              "path": m.path} for m in doc.measures}}
+    concealed = {"industries": ["煤矿"], "events": [{"type": "concealed_accident", "date": "2026-03-01"}]}
+    clean = {"industries": ["煤矿"], "events": []}
+    status = lambda p: {r["status"] for r in evaluate(kb, p, date(2026, 12, 1))}
+    assert status(concealed) == {"applies"} and status(clean) == {"does_not_apply"}
