@@ -26,6 +26,7 @@ class HeadingStyle:
     inline: bool
     inline_only: bool = False
     continuation_only: bool = False
+    rank: Optional[int] = None   # structural level of a law (编 1 … 条 5); None: an item style nested by appearance
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,19 @@ class Label:
     number: Optional[int]
     end: int           # offset in the line where the clause text after the label starts
     continuation_only: bool = False
+    rank: Optional[int] = None
 
 
 @lru_cache(maxsize=1)
 def heading_styles() -> tuple[HeadingStyle, ...]:
     return tuple(load_jsonl(DATA / "heading_styles.jsonl", lambda row: HeadingStyle(
         row["style"], re.compile(row["pattern"]), row["numeral"], row["inline"],
-        row.get("inline_only", False), row.get("continuation_only", False))))
+        row.get("inline_only", False), row.get("continuation_only", False), row.get("rank"))))
+
+
+def style_rank(style: str) -> Optional[int]:
+    """The structural rank a heading style declares in heading_styles.jsonl (None for item styles)."""
+    return next((st.rank for st in heading_styles() if st.style == style and st.rank is not None), None)
 
 
 def chinese_number(text: str) -> Optional[int]:
@@ -76,7 +83,8 @@ def match_label(line: str, inline: bool = False) -> Optional[Label]:
             # 'label + 、/.' leaves the punctuation out of the printed label but out of the text too
             while end < len(line) and line[end] in " \u3000":
                 end += 1
-            return Label(st.style, printed, label_number(printed, st.numeral), end, st.continuation_only)
+            return Label(st.style, printed, label_number(printed, st.numeral), end, st.continuation_only,
+                         st.rank)
     return None
 
 
