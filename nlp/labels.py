@@ -15,6 +15,7 @@ import cn2an
 from .datafiles import load_jsonl
 
 DATA = Path(__file__).parent / "data"
+SUPPLEMENT = re.compile(r"之[一二三四五六七八九十]+$")
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 
@@ -52,7 +53,7 @@ def style_rank(style: str) -> Optional[int]:
 
 
 def chinese_number(text: str) -> Optional[int]:
-    digits = re.sub(r"[^一二三四五六七八九十百零〇两\d]", "", text)
+    digits = re.sub(r"[^一二三四五六七八九十百千零〇两\d]", "", text)
     if not digits:
         return None
     if digits.isdigit():
@@ -64,6 +65,8 @@ def chinese_number(text: str) -> Optional[int]:
 
 
 def label_number(text: str, numeral: str) -> Optional[int]:
+    if SUPPLEMENT.search(text):
+        return None  # 第十七条之一 is inserted after 第十七条 by an amendment: outside the 1, 2, 3 run
     if numeral == "circled":
         return CIRCLED.index(text[0]) + 1 if text and text[0] in CIRCLED else None
     return chinese_number(text.replace("是", ""))

@@ -88,6 +88,16 @@ class TreeBuilder:
                            if (r := style_rank(c.style)) is not None and r >= lab.rank), len(self.stack))
             cut = min(cut, deeper)
         del self.stack[cut:]
+        if lab.rank is not None:
+            # a list item that is a sentence ("（二）被告人上诉的，……。") holds no articles or chapters; only a
+            # heading-only item ("一、总则") may stand above ranked headings
+            while self.stack and style_rank(self.stack[-1].style) is None and not self.heading_only(self.stack[-1]):
+                self.stack.pop()
+
+    @staticmethod
+    def heading_only(c: Clause) -> bool:
+        own = "".join(c.body)
+        return bool(c.heading) and own in (c.heading, f"【{c.heading}】")
 
     def open_label(self, lab: Label, line: Line) -> Clause:
         self.close_for(lab)
