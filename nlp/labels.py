@@ -47,6 +47,7 @@ def heading_styles() -> tuple[HeadingStyle, ...]:
         row.get("inline_only", False), row.get("continuation_only", False), row.get("rank"))))
 
 
+@lru_cache(maxsize=None)
 def style_rank(style: str) -> Optional[int]:
     """The structural rank a heading style declares in heading_styles.jsonl (None for item styles)."""
     return next((st.rank for st in heading_styles() if st.style == style and st.rank is not None), None)
