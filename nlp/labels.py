@@ -15,6 +15,7 @@ import cn2an
 from .datafiles import load_jsonl
 
 DATA = Path(__file__).parent / "data"
+SUPPLEMENT = re.compile(r"之[一二三四五六七八九十]+$")
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 
@@ -26,6 +27,7 @@ class HeadingStyle:
     inline: bool
     inline_only: bool = False
     continuation_only: bool = False
+    rank: Optional[int] = None   # structural level of a law (编 1 … 条 5); None: an item style nested by appearance
 
 
 @dataclass(frozen=True)
@@ -35,17 +37,24 @@ class Label:
     number: Optional[int]
     end: int           # offset in the line where the clause text after the label starts
     continuation_only: bool = False
+    rank: Optional[int] = None
 
 
 @lru_cache(maxsize=1)
 def heading_styles() -> tuple[HeadingStyle, ...]:
     return tuple(load_jsonl(DATA / "heading_styles.jsonl", lambda row: HeadingStyle(
         row["style"], re.compile(row["pattern"]), row["numeral"], row["inline"],
-        row.get("inline_only", False), row.get("continuation_only", False))))
+        row.get("inline_only", False), row.get("continuation_only", False), row.get("rank"))))
+
+
+@lru_cache(maxsize=None)
+def style_rank(style: str) -> Optional[int]:
+    """The structural rank a heading style declares in heading_styles.jsonl (None for item styles)."""
+    return next((st.rank for st in heading_styles() if st.style == style and st.rank is not None), None)
 
 
 def chinese_number(text: str) -> Optional[int]:
-    digits = re.sub(r"[^一二三四五六七八九十百零〇两\d]", "", text)
+    digits = re.sub(r"[^一二三四五六七八九十百千零〇两\d]", "", text)
     if not digits:
         return None
     if digits.isdigit():
@@ -57,6 +66,8 @@ def chinese_number(text: str) -> Optional[int]:
 
 
 def label_number(text: str, numeral: str) -> Optional[int]:
+    if SUPPLEMENT.search(text):
+        return None  # 第十七条之一 is inserted after 第十七条 by an amendment: outside the 1, 2, 3 run
     if numeral == "circled":
         return CIRCLED.index(text[0]) + 1 if text and text[0] in CIRCLED else None
     return chinese_number(text.replace("是", ""))
@@ -76,7 +87,8 @@ def match_label(line: str, inline: bool = False) -> Optional[Label]:
             # 'label + 、/.' leaves the punctuation out of the printed label but out of the text too
             while end < len(line) and line[end] in " \u3000":
                 end += 1
-            return Label(st.style, printed, label_number(printed, st.numeral), end, st.continuation_only)
+            return Label(st.style, printed, label_number(printed, st.numeral), end, st.continuation_only,
+                         st.rank)
     return None
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from .datafiles import load_regex_lines
-from .labels import Label, match_label
+from .labels import Label, match_label, style_rank
 from .types import Clause, Line
 
 DATA = Path(__file__).parent / "data"
@@ -79,10 +79,28 @@ class TreeBuilder:
         if lab.number is not None:
             self.last_number[key] = lab.number
 
+    def close_for(self, lab: Label) -> None:
+        """Close the open clauses a new label ends: its own style and, for a ranked heading (编/章/节/条),
+        every open heading of the same or a deeper rank with whatever items hang below it."""
+        cut = next((i for i, c in enumerate(self.stack) if c.style == lab.style), len(self.stack))
+        if lab.rank is not None:
+            deeper = next((i for i, c in enumerate(self.stack)
+                           if (r := style_rank(c.style)) is not None and r >= lab.rank), len(self.stack))
+            cut = min(cut, deeper)
+        del self.stack[cut:]
+        if lab.rank is not None:
+            # a list item that is a sentence ("（二）被告人上诉的，……。") holds no articles or chapters; only a
+            # heading-only item ("一、总则") may stand above ranked headings
+            while self.stack and style_rank(self.stack[-1].style) is None and not self.heading_only(self.stack[-1]):
+                self.stack.pop()
+
+    @staticmethod
+    def heading_only(c: Clause) -> bool:
+        own = "".join(c.body)
+        return bool(c.heading) and own in (c.heading, f"【{c.heading}】")
+
     def open_label(self, lab: Label, line: Line) -> Clause:
-        styles = [c.style for c in self.stack]
-        if lab.style in styles:
-            del self.stack[styles.index(lab.style):]
+        self.close_for(lab)
         parent = self.stack[-1] if self.stack else None
         self.check_number(parent, lab, line.lineno)
         path = (parent.path if parent else []) + [lab.text]
@@ -112,7 +130,7 @@ class TreeBuilder:
         """An unlabeled paragraph after a one-sentence list item speaks for the whole list, not the item."""
         own = "".join(cur.body)
         return (cur.parent_id is not None and len(cur.body) == 1 and len(own) <= HEADING_MAX
-                and own.endswith("。") and len(text) > len(own) and cur.style not in ("article", "chapter", "section"))
+                and own.endswith("。") and len(text) > len(own) and style_rank(cur.style) is None)
 
     def add_line(self, line: Line) -> None:
         if not self.stack:
