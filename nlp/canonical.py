@@ -25,6 +25,19 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _s2t():
+    import opencc
+    return opencc.OpenCC("s2t")
+
+
+def in_script_of(name: str, printed: Optional[str]) -> str:
+    """A gazetteer name written in the script `printed` uses: traditional when the printed text is."""
+    if not name or not printed or simplified(printed) == printed:
+        return name
+    return _s2t().convert(name)
+
+
 def simplified(text: str) -> str:
     """OpenCC t2s, keeping the length: a phrase conversion that changes it falls back to character by character."""
     if not text or text.isascii():

@@ -5,8 +5,9 @@ import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Optional
 
-from .canonical import PrintedMap
+from .canonical import PrintedMap, in_script_of
 from .extract import extract
 from .metadata import read_metadata, split_parts
 from .normalize import normalize_lines
@@ -76,6 +77,14 @@ def quote_attestations(node, quote) -> None:
         quote_attestations(child, quote)
 
 
+def jurisdiction_as_printed(jurisdiction: Optional[str], title: Optional[str]) -> Optional[str]:
+    """A place is written as the document writes its title (遼寧省營口市 for a traditional page); 全国 is the
+    contract's constant, not a place name. Matching regions reads either script."""
+    if not jurisdiction or jurisdiction == "全国":
+        return jurisdiction
+    return in_script_of(jurisdiction, title)
+
+
 def parse_document(raw: RawText) -> ParsedDocument:
     lines, warnings = normalize_lines(raw.text)
     if not lines:
@@ -98,7 +107,8 @@ def parse_document(raw: RawText) -> ParsedDocument:
         warnings.append("no measures found: ingested for its clauses only")
     return ParsedDocument(
         source_file=raw.source_file, title=printed(meta.title), doc_number=printed(meta.doc_number),
-        issuer=printed(meta.issuer), jurisdiction=meta.jurisdiction, issued_on=meta.issued_on,
+        issuer=printed(meta.issuer), jurisdiction=jurisdiction_as_printed(meta.jurisdiction, printed(meta.title)),
+        issued_on=meta.issued_on,
         effective_from=meta.effective_from,
         clauses=clauses, measures=measures, conditions=conditions, rules=rules,
         text=raw.text, content_hash=hashlib.sha256(raw.text.encode("utf-8")).hexdigest(),

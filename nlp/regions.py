@@ -73,6 +73,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from .canonical import simplified
+
 __all__ = ["resolve_region", "find_regions", "contains", "region_levels", "NATIONWIDE"]
 
 NATIONWIDE = "全国"
@@ -432,6 +434,7 @@ def _resolve_any(name: str):
     """NATIONWIDE, a _Place, or None."""
     if not isinstance(name, str):
         return None
+    name = simplified(name)  # 遼寧省營口市 and 辽宁省营口市 are one place
     if _clean(name) in _NATIONWIDE_NAMES:
         return NATIONWIDE
     return _resolve_place(name)

@@ -136,3 +136,11 @@ def test_measures_for_listed_enterprises_apply_to_what_the_document_lists_them_f
     clean = {"industries": ["煤矿"], "events": []}
     status = lambda p: {r["status"] for r in evaluate(kb, p, date(2026, 12, 1))}
     assert status(concealed) == {"applies"} and status(clean) == {"does_not_apply"}
+
+
+def test_a_traditional_page_names_its_place_in_its_script_and_matches_either():
+    from nlp.regions import contains
+    doc = parse("營口市安全生產守信聯合激勵辦法\n第三條 對守信企業,減少執法檢查頻次.\n")
+    assert doc.jurisdiction == "遼寧省營口市"
+    assert contains(doc.jurisdiction, "辽宁省营口市") and contains(doc.jurisdiction, "營口")
+    assert parse("全國安全生產嚴重失信主體名單管理辦法\n第二條 本辦法適用於全國.\n").jurisdiction in (None, "全国")
