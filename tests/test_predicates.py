@@ -54,3 +54,17 @@ def test_negation_is_local():
     # 无锡 contains 无; a negation must stand right before what it denies
     p = parse_predicate("经无锡市应急管理局考核评分排名靠前一定比列的")
     assert p == {"fact": "assessment_top_ranked", "op": "==", "value": True}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("已列入市级红名单的", {"fact": "credit_model_enterprise", "op": "==", "value": True}),
+    ("被列入安全生产失信重点关注名单的", {"event": {"type": "watchlisted"}}),
+    ("安全生产信用等级为B级及以上的", {"fact": "credit_grade", "op": "<=", "value": "B"}),
+    ("获得市级及以上安全生产先进单位称号的", {"fact": "safety_honours", "op": "==", "value": True}),
+    ("暂扣、吊销安全生产许可证的", {"event": {"type": "license_revoked"}}),
+    ("瞒报、谎报、迟报生产安全事故的", {"event": {"type": "concealed_accident"}}),
+    ("发生群发性职业病危害事件的", {"event": {"type": "occupational_disease_case"}}),
+    ("抗拒安全生产行政执法的", {"event": {"type": "obstructed_inspection"}}),
+])
+def test_concepts_of_real_rules_are_typed(text, expected):
+    assert parse_predicate(text) == expected
