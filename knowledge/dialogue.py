@@ -1,7 +1,11 @@
 """Chat turns: intent, facts merged across turns (a correction replaces), which question decides most.
 
 `ask(db_path, message, session_id, as_of)` → the contract shape {session_id, reply, facts, questions, results,
-citations}. Sessions live in the KB's SQLite, so a conversation survives a restart.
+citations, understood}. A message is first resolved against what the KB holds (document titles, places,
+departments, article labels: knowledge/kbindex.py); facts come only from what the speaker states about the
+enterprise, each kept with the words it came from, and the reply opens with them (我理解的情况). Questions
+about the documents (an article, a department's duties, a place's measures, a comparison, a procedure, what a
+clause says) are answered from the clauses (knowledge/answers.py), never with help text instead of an answer.
 """
 from __future__ import annotations
 
@@ -13,19 +17,25 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from nlp.departments import canonical_department
+from dataclasses import dataclass
+
+from nlp.canonical import simplified
 from nlp.facts import parse_facts
-from nlp.regions import contains
+from nlp.predicates import attestation_only, grammar
+from nlp.regions import find_regions
+from nlp.profile_schema import event_fields, facts as declared_facts
 
+from .answers import (LIST_TOP, KIND_CN, answer_article, answer_compare, answer_department, answer_overview,
+                      answer_passages, cite, clause_ref, doc_name, measure_lines, printed_path, query_tokens,
+                      query_words, whole_sentences)
 from .db import now, open_db
-from nlp.predicates import attestation_only
-from nlp.profile_schema import facts as declared_facts
-
-from .evaluate import attestation_question, describe_event, evaluate, evaluate_predicate, labels, show
+from .evaluate import (attestation_question, describe_event, evaluate, evaluate_predicate, event_in_window,
+                       event_match, family, labels, show, years_before)
+from .kbindex import (short_place, LabelRef, Mention, clauses_at, department_mentions, documents_of_places, kb_index,
+                      label_refs, title_mentions)
 from .queries import load_kb
 
 NLP_DATA = Path(__file__).resolve().parent.parent / "nlp" / "data"
-KIND_CN = {"incentive": "激励", "penalty": "惩戒", "other": "其他"}
 
 @lru_cache(maxsize=1)
 def intent_cues() -> dict[str, re.Pattern]:
@@ -34,15 +44,32 @@ def intent_cues() -> dict[str, re.Pattern]:
 
 # ---- facts across turns ---------------------------------------------------------------------
 
-def merge_facts(old: dict, new: dict, correction: bool = False) -> dict:
-    """Later statements replace earlier ones; events accumulate (a correction replaces the event it corrects);
-    a stated event lifts an earlier denial of its type."""
-    merged = {k: v for k, v in old.items() if not k.startswith("_")}
+def merge_facts(old: dict, new: dict, correction: bool = False, new_event: bool = False) -> dict:
+    """Later statements replace earlier ones; events accumulate (a correction replaces the event it corrects,
+    a detail completes the event it belongs to); a stated event lifts an earlier denial of its type.
+    The words each fact came from (`_said`) follow the fact."""
+    merged = {k: v for k, v in old.items() if not k.startswith("_") or k in ("_said", "_attested_text")}
+    said = {**old.get("_said", {})}
+    for key, words in (new.get("_said") or {}).items():
+        if key == "absent_events":  # kept by event type: a later denial of a type replaces the earlier one
+            said["absent"] = {**said.get("absent", {}),
+                              **{a["type"]: w for a, w in zip(new.get("absent_events", []), words) if w}}
+        elif key != "events":
+            said[key] = words
+    if new.get("_events_replace") is not None:
+        merged["events_stated"] = new["_events_replace"]
     for key, value in new.items():
         if key.startswith("_"):
             continue
         if key == "events":
-            merged["events_stated"] = merge_events(merged.get("events_stated", []), value, correction)
+            before = merged.get("events_stated", [])
+            merged["events_stated"] = merge_events(before, value, correction, new_event)
+            words = (new.get("_said") or {}).get("events") or []
+            kept_words = list(said.get("events", [])) + [None] * (len(before) - len(said.get("events", [])))
+            for ev, w in zip(value, words + [None] * len(value)):
+                if ev in merged["events_stated"][len(before):] and w:
+                    kept_words.append(w)
+            said["events"] = kept_words
         elif key == "attested":
             merged["attested"] = {**merged.get("attested", {}), **value}
         elif key == "absent_events":
@@ -50,6 +77,8 @@ def merge_facts(old: dict, new: dict, correction: bool = False) -> dict:
             merged["absent_events"] = [*kept, *value]
         else:
             merged[key] = value
+    if said:
+        merged["_said"] = said
     if new.get("_asked_kind"):
         merged["_asked_kind"] = new["_asked_kind"]
     elif old.get("_asked_kind"):
@@ -59,14 +88,21 @@ def merge_facts(old: dict, new: dict, correction: bool = False) -> dict:
         merged["absent_events"] = [a for a in merged["absent_events"] if a["type"] not in stated]
     return merged
 
-def merge_events(old: list[dict], new: list[dict], correction: bool = False) -> list[dict]:
+def merge_events(old: list[dict], new: list[dict], correction: bool = False, new_event: bool = False) -> list[dict]:
     """A new statement that only adds a day to an event told before ("事故是2025年12月5日发生的")
-    completes that event; the same event told twice is kept once; a correction ("不对，事故是2021年发生的")
-    replaces the latest event of its type."""
+    completes that event, and so does one that adds details without a date ("一般事故，死了一个人，认定是
+    责任事故") unless it says it is another one (又/另一起); the same event told twice is kept once; a
+    correction ("不对，事故是2021年发生的") replaces the latest event of its type."""
     events = [dict(e) for e in old]
     for ev in new:
         if ev in events:
             continue
+        if not new_event and not correction and not (ev.get("date") or ev.get("date_from")):
+            same = [e for e in events[:len(old)] if e.get("type") == ev.get("type")
+                    and all(e.get(k) in (None, v) for k, v in ev.items())]
+            if same:
+                same[-1].update({k: v for k, v in ev.items() if v is not None})
+                continue
         if correction:
             same = [i for i, e in enumerate(events) if e.get("type") == ev.get("type")]
             if same:
@@ -103,31 +139,21 @@ def profile_of(facts: dict) -> dict:
         profile["known_events"] = facts["events_stated"]
     return profile
 
-# ---- intents --------------------------------------------------------------------------------
+# ---- what the message names and asks ---------------------------------------------------------
 
 QUESTION_PART = re.compile(r"[^。！!；;，,]*(?:？|\?|吗|什么|哪些|哪个|能否|是否|可否|会怎样|会怎么样|有何)[^。！!；;]*")
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def asked_kind(message: str) -> Optional[str]:
     """激励 or 惩戒, from the question itself (not from facts such as 没有受过行政处罚)."""
     asked = " ".join(QUESTION_PART.findall(message))
     if not asked:
         return None
-    inc, pen = intent_cues()["kind_incentive"].search(asked), intent_cues()["kind_penalty"].search(asked)
-    if inc and not pen:
-        return "incentive"
-    if pen and not inc:
-        return "penalty"
-    return None
+    return kind_in(asked)
 
-def department_mentions(message: str) -> list[str]:
-    """Department names in a question, as printed: '营口的市人社局在…' → ['市人社局']."""
-    names = []
-    for m in intent_cues()["org_name"].finditer(message):
-        name = re.split(r"[的，,。；;按在对]", m.group(0))[-1]
-        name = re.sub(r"^(?:请问|那么|那|我想问|想问)", "", name)
-        if len(name) >= 2 and canonical_department(name):
-            names.append(name)
-    return names
+def kind_in(message: str) -> Optional[str]:
+    inc, pen = intent_cues()["kind_incentive"].search(message), intent_cues()["kind_penalty"].search(message)
+    return "incentive" if inc and not pen else ("penalty" if pen and not inc else None)
 
 def search_terms(message: str) -> list[str]:
     """What a 'where is it written' question asks about: quoted terms, else the phrases before the question."""
@@ -143,56 +169,464 @@ def search_terms(message: str) -> list[str]:
             terms.append(t)
     return quoted + terms
 
-def detect_intent(message: str, facts: dict) -> tuple[str, dict]:
+@dataclass
+class Named:
+    """What a message names that the KB holds."""
+    titles: list[Mention]
+    places: list[list[str]]           # documents of each place named, in order
+    departments: list[Mention]
+    labels: list[LabelRef]
+
+    def documents(self) -> Optional[list[str]]:
+        ids = list(dict.fromkeys([m.value for m in self.titles] + [d for g in self.places for d in g]))
+        if self.titles:  # a title settles it; a place inside it adds nothing
+            ids = list(dict.fromkeys(m.value for m in self.titles))
+        return ids or None
+
+def named_in(kb: dict, message: str) -> Named:
+    ix = kb_index(kb)
+    titles = title_mentions(ix, message)
+    depts = department_mentions(ix, message)
+    rest = mask(message, titles + depts)
+    return Named(titles, documents_of_places(ix, rest) if not titles else [], depts, label_refs(message))
+
+def department_places(kb: dict, message: str, named: Named) -> Optional[list[str]]:
+    """The documents of the place a department's own name holds ("无锡市财政局" → the 无锡 documents)."""
+    for m in named.departments:
+        groups = documents_of_places(kb_index(kb), message[max(0, m.start - 6):m.end])
+        if groups:
+            return groups[0]
+    return named.documents()
+
+def mask(message: str, mentions: list[Mention]) -> str:
+    """The message with KB names (titles, departments) blanked: a place inside 《无锡市…办法》 or 无锡市财政局
+    says nothing about where the speaker is."""
+    text = simplified(message)
+    if len(text) != len(message):
+        return message
+    chars = list(message)
+    for m in mentions:
+        chars[m.start:m.end] = "＿" * (m.end - m.start)
+    return "".join(chars)
+
+def particular_words(message: str, named: Named) -> list[str]:
+    """Words of a question beyond a place, a title and the measures in general ("信用良好" in
+    "北京市安全生产条例对信用良好的生产经营单位有什么规定"): it asks about something in particular."""
+    general = set(query_words()["overview_words"])
+    text = mask(message, named.titles)
+    words = [w for w in query_tokens(text) if w not in general and not re.fullmatch(r"＿+", w)]
+    return [w for w in words if not find_regions(w)]
+
+def statement_facts(message: str, named: Named, as_of: date) -> dict:
+    """parse_facts over the message with document titles blanked; a place that only occurs inside a
+    department's name (无锡市财政局) is not where the speaker is."""
+    new = parse_facts(mask(message, named.titles), as_of)
+    if new.get("region") and named.departments and not find_regions(mask(message, named.titles + named.departments)):
+        new.pop("region")
+        (new.get("_said") or {}).pop("region", None)
+    return new
+
+def states_facts(facts: dict) -> bool:
+    return any(not k.startswith("_") for k in facts)
+
+def route(message: str, new: dict, session: dict, named: Named) -> tuple[str, dict]:
+    """The intent of a message and what it is about. Questions about the documents come before the
+    enterprise's own case unless the message describes the enterprise."""
     c = intent_cues()
-    if c["where"].search(message) and not c["self_description"].search(message):
+    # "营口的市人社局…": a place that qualifies a department or a document is not where the speaker is
+    stated = any(not k.startswith("_") and (k != "region" or not (named.departments or named.titles)) for k in new)
+    kind = asked_kind(message) or kind_in(message)
+    docs = named.documents()
+    if not CJK.search(message):
+        return "not_chinese", {}
+    if c["more"].match(message.strip()) and session.get("_list"):
+        return "more", {}
+    if named.labels and not stated and (docs or c["article_content"].search(message)):
+        return "article", {"docs": docs}
+    if c["where"].search(message) and not (stated and c["self_description"].search(message)):
         terms = search_terms(message)
         if terms:
             return "where", {"terms": terms}
+    groups = [g for g in named.places] + [[m.value] for m in named.titles]
+    if c["compare"].search(message) and len(groups) >= 2:
+        return "compare", {"groups": groups, "kind": kind}
+    if named.departments and not stated and (c["department_cue"].search(message) or c["self_as_department"].search(message)
+                                             or c["overview"].search(message) or "做什么" in message
+                                             or re.search(r"(?:要|应当?|需要|得)(?:做|干|承担|履行|落实)", message)):
+        return "department", {"dept": named.departments[-1], "kind": kind}
     if c["departments_overview"].search(message):
-        return "departments", {"kind": asked_kind(message) or kind_in(message)}
-    depts = department_mentions(message)
-    # staff asking for an enterprise they describe ("有家企业…标准化一级…") want that enterprise's answer
-    describes_enterprise = any(k not in ("region", "name") and not k.startswith("_") for k in facts)
-    if depts and c["department_cue"].search(message) and not c["self_description"].search(message) \
-            and not describes_enterprise:
-        return "department", {"dept": depts[-1], "kind": kind_in(message)}
-    if c["why_not"].search(message):
+        return "departments", {"kind": kind}
+    procedure = next((k for k, p in query_words()["procedures"].items() if re.search(p["cue"], message)), None)
+    if procedure and not stated:
+        return "procedure", {"procedure": procedure, "docs": docs}
+    if c["why_not"].search(message) and (stated or states_facts(session)):
         return "why_not", {}
-    if facts.get("_hypothetical"):
+    if new.get("_hypothetical"):
         return "what_if", {}
-    if c["eligibility"].search(message) or any(not k.startswith("_") for k in facts):
+    if stated:
         return "eligibility", {}
+    if states_facts(session) and (c["eligibility"].search(message) or kind_in(message)) and not docs:
+        return "eligibility", {}
+    if c["overview"].search(message) and (kind or docs) and not particular_words(message, named):
+        return "overview", {"docs": docs, "kind": kind}
+    if c["asks"].search(message) and query_tokens(message):
+        return "passages", {"docs": docs}
     return "unknown", {}
 
-def kind_in(message: str) -> Optional[str]:
-    inc, pen = intent_cues()["kind_incentive"].search(message), intent_cues()["kind_penalty"].search(message)
-    return "incentive" if inc and not pen else ("penalty" if pen and not inc else None)
 
-# ---- answers ----------------------------------------------------------------------------------
+# ---- the enterprise's case ------------------------------------------------------------------------
 
-def printed_path(path: list) -> str:
-    """Labels as a reader writes a reference: 二、（一）第1项 / 第六条（五）."""
+def understood(facts: dict) -> str:
+    """我理解的情况：each fact as understood, with the words it came from, so one can be corrected."""
+    said = facts.get("_said") or {}
+    items = []
+    for key, decl in declared_facts().items():
+        value, form = facts.get(key), decl.get("said")
+        if value is None or value == [] or not form or key == "attested":
+            continue
+        text = (form[0] if value else form[1]) if isinstance(form, list) else \
+            form.format("、".join(value) if isinstance(value, list) else show(key, value))
+        items.append((text, said.get(key)))
+    for i, a in enumerate(facts.get("absent_events", [])):
+        span = f"近{a['within_years']}年" if a.get("within_years") else (
+            f"{a['date_from']}至{a['date_to']}" if a.get("date_from") else "")
+        what = "亡人事故" if a.get("fatal") else event_label_of(a["type"])
+        items.append((f"{span}没有{what}", (said.get("absent") or {}).get(a["type"])))
+    for i, ev in enumerate(facts.get("events_stated", [])):
+        words = (said.get("events") or [])[i] if i < len(said.get("events") or []) else None
+        if ev.get("type") in labels()["status_events"]:
+            items.append((f"已{event_label_of(ev['type'])}", words))
+            continue
+        when = ev.get("date") or (f"{ev['date_from']}至{ev['date_to']}" if ev.get("date_from") else "日期未说明")
+        detail = "，".join(x for x in (
+            f"死亡{ev['fatalities']}人" if ev.get("fatalities") else "",
+            f"{ev['severity']}事故" if ev.get("severity") else "",
+            "责任事故" if ev.get("responsible") else "", "重大行政处罚" if ev.get("major") else "") if x)
+        items.append((f"{when}有{event_label_of(ev['type'])}" + (f"（{detail}）" if detail else ""), words))
+    for key, yes in (facts.get("attested") or {}).items():
+        items.append((("确认" if yes else "否认") + "：" + (facts.get("_attested_text") or {}).get(key, "条款所述情形"),
+                      None))
+    if not items:
+        return ""
+    lines = [f"· {text}" + (f"（您说：“{words}”）" if words else "") for text, words in items]
+    return "我理解的情况：\n" + "\n".join(lines)
+
+def measures_asked(message: str, results: list[dict]) -> list[dict]:
+    """Measures a yes/no question is about ("会不会上浮安责险费率？"): those sharing its longest words."""
+    words = [w for w in query_tokens(message) if len(w) >= 2 and not intent_cues()["kind_incentive"].fullmatch(w)
+             and not intent_cues()["kind_penalty"].fullmatch(w)]
+    if not words:
+        return []
     out = []
-    for i, label in enumerate(path):
-        if re.fullmatch(r"[一二三四五六七八九十]+", label):
-            out.append(label + ("、" if i < len(path) - 1 else ""))
-        elif label.isdigit():
-            out.append(f"第{label}项")
-        else:
-            out.append(label)
-    return "".join(out)
+    for r in results:
+        for m in r["measures"]:
+            hit = sum(len(w) for w in words if w in m["text"])
+            if hit >= 4:
+                out.append((hit, r, m))
+    if not out:
+        return []
+    best = max(h for h, _, _ in out)
+    return [(r, m) for h, r, m in out if h >= best]
 
-def clause_ref(title: Optional[str], path: list) -> str:
-    return f"《{title}》{printed_path(path)}" if title else printed_path(path)
+YES_NO = re.compile(r"会不会|能不能|可不可以|是不是|是否|能否|可否|有没有|吗[？?]?$|吗？")
 
-def doc_name(title: Optional[str], source_file: str) -> str:
-    """《title》, or the file a page without a title came from."""
-    return f"《{title}》" if title else f"文件“{source_file}”"
+def verdict_line(message: str, results: list[dict]) -> Optional[str]:
+    """The direct answer to a yes/no question about a measure: 会 / 不会 / 还不能确定, with the measure."""
+    if not YES_NO.search(message):
+        return None
+    asked = measures_asked(message, results)
+    if not asked:
+        return None
+    statuses = {r["status"] for r, _ in asked}
+    m = asked[0][1]
+    what = whole_sentences(m["text"], 60)
+    if "applies" in statuses:
+        return f"会。按您说的情况，适用“{what}”。"
+    if statuses == {"does_not_apply"}:
+        return f"不会。按您说的情况，“{what}”不适用于贵单位。"
+    return f"还不能确定“{what}”是否适用，取决于下面要补充的信息。"
 
-def cite(m: dict, doc: dict) -> dict:
-    return {"source_file": doc["source_file"], "document_id": doc["id"], "title": doc.get("title"),
-            "version": doc.get("version"), "path": m.get("path", []), "quote": m["text"]}
+def answer_eligibility(kb: dict, results: list[dict], kind: Optional[str], dept: Optional[Mention] = None,
+                       limit: Optional[int] = LIST_TOP) -> str:
+    """Verdict first (how many measures apply, from which documents), then the measures grouped by
+    department, each cited; then documents still open and those excluded."""
+    by_doc: dict[str, list[dict]] = {}
+    for r in relevant(results):
+        if kind and r["kind"] != kind:
+            continue
+        by_doc.setdefault(r["document_id"], []).append(r)
+    kinds = [kind] if kind else ["incentive", "penalty"]
+    if not by_doc:
+        regions = {c["text"] for r in results for c in r["conditions"] if c["text"].startswith("适用地域")}
+        if results and all(any(c["text"].startswith("适用地域") and c["status"] == "not_met" for c in r["conditions"])
+                           for r in results):
+            return "已收录的文件都不适用于贵单位所在地区（" + "、".join(sorted(x.split("：", 1)[1] for x in regions)) + \
+                "）；如地区有误，请告诉我所在的省、市、县。"
+        what = "、".join(KIND_CN[k] for k in kinds)
+        return f"适用于贵单位所在地区的文件没有规定{what}措施。"
+    lines, verdicts = [], []
+    for rs in by_doc.values():
+        doc = kb["documents"][rs[0]["document_id"]]
+        name = doc_name(doc)
+        for k in kinds:
+            group = [r for r in rs if r["kind"] == k]
+            if not group:
+                continue
+            applying = [m for r in group if r["status"] == "applies" for m in r["measures"]]
+            if dept is not None:
+                from nlp.departments import canonical_department
+                applying = [m for m in applying if any(canonical_department(n) == dept.value for n in m["departments"])]
+            applying = list({m["id"]: m for m in applying}.values())
+            pending = [r for r in group if r["status"] == "undetermined"]
+            if applying:
+                verdicts.append(f"{name}的 {len(applying)} 项{KIND_CN[k]}措施适用于贵单位")
+                lines.append(f"{name}适用的{KIND_CN[k]}措施：")
+                lines += measure_lines(kb, [{**m, "document_id": doc["id"], "path": m["citation"]["path"]}
+                                            for m in applying], limit)
+            elif pending:
+                manual = [c["text"].rstrip("。；;") for r in pending for c in r["conditions"]
+                          if c["status"] == "unknown" and attestation_only(c.get("predicate")) and not c.get("field")
+                          and not c.get("alternatives")]
+                open_count = sum(c["status"] == "unknown" for r in pending for c in r["conditions"])
+                if manual and len(manual) == open_count:
+                    names = "、".join(dict.fromkeys(f"“{whole_sentences(m, 30)}”" for m in manual[:3]))
+                    verdicts.append(f"{name}的{KIND_CN[k]}措施取决于{names}等情形，需由认定部门核实")
+                else:
+                    verdicts.append(f"{name}的{KIND_CN[k]}措施能否适用还不能确定，需要补充信息")
+            else:
+                failed = [c for r in group for c in r["conditions"] if c["status"] == "not_met"][:1]
+                why = f"（{failed[0]['because']}，依据{clause_ref(doc, failed[0]['citation']['path'])}）" if failed else ""
+                verdicts.append(f"{name}的{KIND_CN[k]}措施不适用{why}")
+    head = "结论：" + "；".join(verdicts) + "。"
+    return "\n".join([head, *lines])
+
+def change_hint(cond: dict, as_of: date) -> str:
+    """What would change a failing condition: when an event leaves its window, or what level is required."""
+    node = cond.get("predicate") or {}
+    found = re.search(r"(\d{4}-\d{2}-\d{2})", cond.get("because", ""))
+    if "not" in node and "event" in (node["not"] or {}) and found:
+        within = node["not"].get("within") or {}
+        if within.get("years") or within.get("months"):
+            day = date.fromisoformat(found.group(1))
+            y, m = divmod(day.month - 1 + within.get("months", 0), 12)
+            until = day.replace(year=day.year + within.get("years", 0) + y, month=m + 1) if day.day <= 28 else \
+                day.replace(year=day.year + within.get("years", 0) + y, month=m + 1, day=28)
+            return f"该记录满期限后（{until.isoformat()}之后）不再影响这项条件"
+    if "fact" in node and node.get("op") in ("<=", ">=", "==") and node["fact"] in declared_facts():
+        decl = declared_facts()[node["fact"]]
+        shown = show(node["fact"], node["value"])
+        return f"{decl['label']}达到{shown}" + ("及以上" if node.get("op") != "==" else "") + "后即可满足"
+    return ""
+
+def answer_why_not(kb: dict, results: list[dict], kind: Optional[str], as_of: date) -> str:
+    lines = []
+    for r in relevant(results):
+        if r["status"] != "does_not_apply" or (kind and r["kind"] != kind):
+            continue
+        doc = kb["documents"][r["document_id"]]
+        for c in [c for c in r["conditions"] if c["status"] == "not_met"][:2]:
+            hint = change_hint(c, as_of)
+            lines.append(f"{doc_name(doc)}的{KIND_CN[r['kind']]}措施不适用：{c['because']}（依据{clause_ref(doc, c['citation']['path'])}："
+                         f"“{whole_sentences(c['text'], 60)}”）" + (f"；{hint}" if hint else "") + "。")
+    if lines:
+        return "\n".join(dict.fromkeys(lines))
+    return "按您目前说的情况，没有哪项条件明确不满足；能否适用还取决于下面这些信息。"
+
+def failed_citations(results: list[dict], kind: Optional[str]) -> list[dict]:
+    return [c["citation"] for r in relevant(results) if r["status"] == "does_not_apply" and (not kind or r["kind"] == kind)
+            for c in r["conditions"] if c["status"] == "not_met" and c["citation"].get("path")]
+
+
+# ---- follow-up questions ------------------------------------------------------------------------
+
+def unknown_fields(cond: dict, profile: Optional[dict] = None, as_of: Optional[date] = None) -> list[tuple[str, str]]:
+    """(key, question) for each profile fact that would decide an unknown condition: only the parts of its
+    predicate that are themselves unknown."""
+    if cond.get("field"):
+        f = cond["field"]
+        return [(f, labels()["facts"].get(f, {}).get("question", f"请补充：{f}"))]
+    out: list[tuple[str, str]] = []
+    profile = profile or {}
+
+    def unknown(node) -> bool:
+        return as_of is None or evaluate_predicate(node, profile, as_of)[0] == "unknown"
+
+    def walk(node):
+        if not isinstance(node, dict) or not unknown(node):
+            return
+        for key in ("all", "any"):
+            for n in node.get(key, []):
+                walk(n)
+        if "not" in node:
+            walk(node["not"])
+        if "fact" in node:
+            f = node["fact"]
+            out.append((f, labels()["facts"].get(f, {}).get("question", f"请补充：{f}")))
+        if "industry_any" in node:
+            out.append(("industries", labels()["facts"]["industries"]["question"]))
+        if "event" in node:
+            out.append(event_question(node, profile, as_of or date.today()))
+        if "attested" in node:
+            out.append((f"attested:{node['attested']}", attestation_question(node["text"])))
+    walk(cond.get("predicate"))
+    for alt in cond.get("alternatives", []):
+        if alt["status"] == "unknown":
+            out.extend(unknown_fields(alt, profile, as_of))
+    return out
+
+def event_window(node: dict, as_of: date) -> Optional[date]:
+    want = node["event"]
+    within = node.get("within") or ({"years": grammar()["default_within_years"][want["type"]]}
+                                    if want["type"] in grammar()["default_within_years"] else None)
+    return years_before(as_of, within.get("years", 0), within.get("months", 0)) if within else None
+
+def event_question(node: dict, profile: dict, as_of: date) -> tuple[str, str]:
+    """The one thing that decides an event condition: for an event already told, the detail still missing —
+    its date only when the month or year told does not settle the window, else its severity, whether it was
+    a responsible accident, the deaths; for an event not told, whether there was one."""
+    want = node["event"]
+    start = event_window(node, as_of)
+    stated = profile.get("stated_events") or profile.get("events") or []
+    members, _ = family(want["type"])
+    candidates = []
+    for i, ev in enumerate(stated):
+        if ev.get("type") not in members or event_match(ev, want, start, as_of) is not None:
+            continue
+        known = sum(1 for k in want if k != "type" and ev.get(k) is not None)
+        candidates.append((known, i, ev))
+    if candidates:  # the event told most about is the one to complete
+        _, i, ev = max(candidates, key=lambda c: (c[0], -c[1]))
+        what = event_label_of(ev["type"])
+        if event_in_window(ev, start, as_of) is None:
+            since = f"（{start.year}年{start.month}月{start.day}日以后发生的才计入）" if start else ""
+            return f"date:{i}", f"请告诉我这起{what}发生的具体日期（年月日）{since}。"
+        for field in ("severity", "responsible", "fatalities", "major", "authority"):
+            if field in want and ev.get(field) is None:
+                ask = event_fields()[field].get("question", "这起{event}的" + event_fields()[field]["label"] + "是？")
+                return f"event_field:{i}:{field}", ask.format(event=what)
+    within = node.get("within") or {}
+    span = f"近{within['years']}年" if "years" in within else (f"近{within['months']}个月" if within else "")
+    verbs, suffixes = labels()["event_verbs"], labels()["event_question_suffix"]
+    verb = verbs.get(want["type"], verbs["_default"])
+    suffix = suffixes.get(want["type"], suffixes["_default"])
+    key = f"event:{json.dumps({'event': want, 'within': within}, sort_keys=True, ensure_ascii=False)}"
+    return key, f"{span}贵单位是否{verb}{describe_event(want)}{suffix}？"
+
+def event_label_of(kind: str) -> str:
+    return labels()["events"].get(kind, kind)
+
+def decided_elsewhere(rule: dict, results: list[dict]) -> bool:
+    """An incentive is moot for an enterprise a penalty rule of the same document already applies to
+    (诚信典型 is not asked of a blacklisted company)."""
+    return rule["kind"] == "incentive" and any(
+        r["document_id"] == rule["document_id"] and r["kind"] == "penalty" and r["status"] == "applies" for r in results)
+
+def follow_up_questions(results: list[dict], profile: Optional[dict] = None,
+                        as_of: Optional[date] = None) -> list[dict]:
+    """Only what decides an undetermined rule, the fact that decides most rules first."""
+    weight: dict[str, dict] = {}
+    for r in results:
+        if r["status"] != "undetermined" or decided_elsewhere(r, results):
+            continue
+        for cond in r["conditions"]:
+            if cond["status"] != "unknown":
+                continue
+            for key, question in dict.fromkeys(unknown_fields(cond, profile, as_of)):
+                field = key.split(":")[0]
+                entry = weight.setdefault(key, {"field": "events" if field in ("event", "date", "event_field") else field,
+                                                "question": question, "rules": set(), "condition": cond,
+                                                "title": r.get("document_title"), "key": key})
+                entry["rules"].add(r["rule_id"])
+    # a detail of what the user already told comes before a new topic
+    ordered = sorted(weight.values(), key=lambda e: (not e["key"].startswith(("date:", "event_field:")),
+                                                      -len(e["rules"]), e["field"] != "region"))
+    # one yes/no question a turn, asked last, so that a bare 是 / 没有 answers it
+    facts_first = [e for e in ordered if e["field"] != "attested"][:2]
+    attest = [e for e in ordered if e["field"] == "attested"][:1]
+    ordered = (facts_first + attest) if attest else ordered[:3]
+    questions = []
+    places = sorted({r["conditions"][0]["text"].split("：", 1)[-1] for r in results
+                     if r["conditions"] and r["conditions"][0]["text"].startswith("适用地域")})
+    for e in ordered[:3]:
+        cond = e["condition"]
+        cit = cond["citation"]
+        ref = (f"《{e['title']}》" if e["title"] else f"文件“{cit['source_file']}”") + printed_path(cit["path"])
+        why = f"依据{ref}：{whole_sentences(cond['text'].rstrip('。；;'), 60)}"
+        if e["field"] == "region":
+            why = f"各文件只适用于本地区（{'、'.join(places)}），所在地决定哪些文件适用"
+        questions.append({"question": e["question"], "field": e["field"], "rules": len(e["rules"]), "why": why,
+                          "citation": cit, "key": e["key"].split(":", 1)[1] if e["field"] == "attested" else e["key"],
+                          "_ref": e["key"]})
+    return questions
+
+def relevant(results: list[dict]) -> list[dict]:
+    """Documents whose jurisdiction does not exclude the enterprise."""
+    excluded = {r["document_id"] for r in results
+                if any(c["text"].startswith("适用地域") and c["status"] == "not_met" for c in r["conditions"])}
+    return [r for r in results if r["document_id"] not in excluded]
+
+
+# ---- a bare answer to the question asked last -------------------------------------------------------
+
+def answer_to_last(last: dict, yes: bool, facts: dict, as_of: date) -> dict:
+    """The facts a bare 是 / 没有 gives, for the question asked last (its key says what it asked)."""
+    key = last["key"]
+    kind, _, rest = key.partition(":")
+    if kind == "attested":
+        return {"attested": {rest: yes}}
+    if kind == "event":
+        spec = json.loads(rest)
+        want, within = spec["event"], spec.get("within") or {}
+        if yes:
+            start = years_before(as_of, within.get("years", 0), within.get("months", 0)) if within else None
+            ev = {k: v for k, v in want.items() if not isinstance(v, dict)}
+            if start:
+                ev.update({"date_from": start.isoformat(), "date_to": as_of.isoformat()})
+            return {"events": [ev]}
+        denial = {"type": want["type"], "within_years": within.get("years")}
+        if isinstance(want.get("fatalities"), dict):
+            denial["fatal"] = True
+        for flag in ("responsible", "major"):
+            if want.get(flag):
+                denial[flag] = True
+        return {"absent_events": [denial]}
+    if kind == "event_field":
+        i, field = rest.split(":")
+        events = [dict(e) for e in facts.get("events_stated", [])]
+        if int(i) < len(events):
+            value = yes if event_fields()[field]["type"] == "boolean" else (0 if field == "fatalities" and not yes else None)
+            if value is not None:
+                events[int(i)][field] = value
+                return {"_events_replace": events}
+        return {}
+    decl = declared_facts().get(kind)
+    if decl and decl["type"] == "boolean":
+        return {kind: yes}
+    return {}
+
+
+# ---- one turn ---------------------------------------------------------------------------------------
+
+HELP = ("我可以帮您：① 根据企业情况判断能享受哪些守信激励、会受到哪些失信惩戒（例如：“我们是无锡的危化品企业，"
+        "标准化二级，三年内没有事故和处罚，能享受什么？”）；② 查某项措施出自哪份文件哪一条（“容缺受理出自哪条？”）；"
+        "③ 查某个部门负责哪些措施（“市财政局负责哪些激励措施？”）；④ 查某条的原文（“无锡办法第十条的内容”）；"
+        "⑤ 假设发生某事会怎样（“如果发生一起亡人事故会怎样？”）。")
+NOT_CHINESE = ("目前只能理解中文提问。Only questions in Chinese are understood for now — for example: "
+               "“我们是无锡的危化品企业，标准化二级，能享受哪些激励？”")
+
+def answer_where(kb: dict, terms: list[str]) -> tuple[str, list[dict]]:
+    lines, citations = [], []
+    for term in terms:
+        found = [cite(h, kb["documents"][h["document_id"]]) for h in find_passages(kb, term)]
+        if not found:
+            lines.append(f"在已收录的文件中没有找到“{term}”。")
+            continue
+        lines.append(f"“{term}”出自以下条款：")
+        for c in found:
+            ref = (f"《{c['title']}》" if c["title"] else f"文件“{c['source_file']}”") + printed_path(c["path"])
+            lines.append(f"· {ref}：{whole_sentences(c['quote'], 100)}")
+        citations += found
+    return "\n".join(lines), citations
 
 def token_set(text: str) -> set[str]:
     from nlp.pipeline import shared_jieba
@@ -219,239 +653,162 @@ def find_passages(kb: dict, term: str) -> list[dict]:
     if best < min(4, sum(len(w) for w in words)):
         return []
     keep = [item for s, item in scored if s >= best * 0.8]
-    # a measure and the clause holding it are one place: keep the measure
     measure_clauses = {m["clause_id"] for m in keep if "kind" in m}
     return [x for x in keep if "kind" in x or x["id"] not in measure_clauses][:6]
 
-def answer_where(kb: dict, terms: list[str]) -> tuple[str, list[dict]]:
-    lines, citations = [], []
-    for term in terms:
-        found = [cite(h, kb["documents"][h["document_id"]]) for h in find_passages(kb, term)]
-        if not found:
-            lines.append(f"在已收录的文件中没有找到“{term}”。")
-            continue
-        lines.append(f"“{term}”出自以下条款：")
-        for c in found:
-            lines.append(f"· {clause_ref(c['title'], c['path'])}：{c['quote'][:60]}")
-        citations += found
-    return "\n".join(lines), citations
-
-def department_matches(query: str, names: list[str]) -> bool:
-    want = canonical_department(query)
-    core = re.sub(r"^[市县区省旗]", "", query)
-    return any(core in n or (want is not None and canonical_department(n) == want) for n in names)
-
-def answer_department(kb: dict, dept: str, kind: Optional[str], region: Optional[str] = None) -> tuple[str, list[dict]]:
-    hits = [m for m in kb["measures"].values() if department_matches(dept, m["departments"])
-            and (kind is None or m["kind"] == kind)]
-    if region:  # 营口的市人社局: the documents of that place, when it has any
-        local = [m for m in hits if contains(kb["documents"][m["document_id"]].get("jurisdiction") or "", region)]
-        hits = local or hits
-    citations = [cite(m, kb["documents"][m["document_id"]]) for m in hits]
-    what = f"{KIND_CN[kind]}措施" if kind else "措施"
-    if not citations:
-        return f"没有找到由{dept}负责的{what}。", []
-    lines = [f"{dept}负责的{what}共 {len(citations)} 项："]
-    for c in citations:
-        lines.append(f"· {c['quote'][:60]}（{clause_ref(c['title'], c['path'])}）")
-    return "\n".join(lines), citations
-
 def answer_departments(kb: dict, kind: Optional[str]) -> tuple[str, list[dict]]:
-    """The 措施清单 by department: which bodies carry out how many measures, in which documents."""
+    """The 措施清单 by department: which bodies carry out how many measures."""
+    from nlp.departments import canonical_department
     counts: dict[str, dict] = {}
     for m in kb["measures"].values():
         if kind and m["kind"] != kind:
             continue
         for name in m["departments"]:
-            entry = counts.setdefault(canonical_department(name) or name, {"names": set(), "measures": 0, "docs": set()})
+            entry = counts.setdefault(canonical_department(name) or name, {"names": set(), "measures": []})
             entry["names"].add(name)
-            entry["measures"] += 1
-            entry["docs"].add(kb["documents"][m["document_id"]]["title"])
+            entry["measures"].append(m)
     if not counts:
         return "已收录的文件中没有写明实施部门的措施。", []
     what = f"{KIND_CN[kind]}措施" if kind else "措施"
-    lines = [f"负责{what}的部门（按措施数量排序）："]
-    for canon, e in sorted(counts.items(), key=lambda kv: -kv[1]["measures"])[:15]:
-        lines.append(f"· {canon}（文中写作：{'、'.join(sorted(e['names'])[:3])}）：{e['measures']} 项")
+    lines = [f"负责{what}的部门共 {len(counts)} 个（按措施数量排序）："]
+    ranked = sorted(counts.items(), key=lambda kv: -len(kv[1]["measures"]))
+    for canon, e in ranked[:15]:
+        lines.append(f"· {'、'.join(sorted(e['names'])[:3])}：{len(e['measures'])} 项")
+    if len(ranked) > 15:
+        lines.append(f"……另有 {len(ranked) - 15} 个部门。")
     lines.append("可以继续问：“某某部门负责哪些措施？”")
-    return "\n".join(lines), []
+    cits = [cite(e["measures"][0], kb["documents"][e["measures"][0]["document_id"]]) for _, e in ranked[:15]]
+    return "\n".join(lines), cits
 
-def unknown_fields(cond: dict, profile: Optional[dict] = None, as_of: Optional[date] = None) -> list[tuple[str, str]]:
-    """(key, question) for each profile fact that would decide an unknown condition: only the parts of its
-    predicate that are themselves unknown, and the date of an event whose date is too vague to place."""
-    if cond.get("field"):
-        f = cond["field"]
-        return [(f, labels()["facts"].get(f, {}).get("question", f"请补充：{f}"))]
-    out: list[tuple[str, str]] = []
-    profile = profile or {}
+def answer_procedure(db, kb: dict, procedure: str, message: str, docs: Optional[list[str]]) -> tuple[str, list[dict]]:
+    p = query_words()["procedures"][procedure]
+    reply, cits, found = answer_passages(db, kb, message, docs, extra=p["words"], must_any=p["words"], topic=p["label"])
+    if found:
+        return f"关于{p['label']}，文件是这样规定的：\n" + reply, cits
+    scope = "、".join(doc_name(kb["documents"][d]) for d in docs) if docs else "已收录的文件"
+    return f"{scope}没有写明{p['label']}的具体办理程序。可以向发布文件的部门咨询。", []
 
-    def unknown(node) -> bool:
-        return as_of is None or evaluate_predicate(node, profile, as_of)[0] == "unknown"
-
-    def walk(node):
-        if not isinstance(node, dict) or not unknown(node):
-            return
-        for key in ("all", "any"):
-            for n in node.get(key, []):
-                walk(n)
-        if "not" in node:
-            walk(node["not"])
-        if "fact" in node:
-            f = node["fact"]
-            out.append((f, labels()["facts"].get(f, {}).get("question", f"请补充：{f}")))
-        if "industry_any" in node:
-            out.append(("industries", labels()["facts"]["industries"]["question"]))
-        if "event" in node:
-            out.append(event_question(node, profile))
-        if "attested" in node:
-            out.append((f"attested:{node['attested']}", attestation_question(node["text"])))
-    walk(cond.get("predicate"))
-    for alt in cond.get("alternatives", []):
-        if alt["status"] == "unknown":
-            out.extend(unknown_fields(alt, profile, as_of))
+def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_of: Optional[date] = None) -> dict:
+    as_of = as_of or date.today()
+    db = open_db(db_path)
+    session_id, old = load_session(db, session_id)
+    kb = load_kb(db)
+    named = named_in(kb, message)
+    new = statement_facts(message, named, as_of)
+    answer = yes_or_no(message) if old.get("_last_question") else None
+    if answer is not None:  # 是 / 没有 to the question asked last
+        new = answer_to_last(old["_last_question"], answer, old, as_of)
+    kind_now = asked_kind(message)
+    if kind_now:
+        new["_asked_kind"] = kind_now
+    correction = bool(intent_cues()["correction"].search(message))
+    for ev in new.get("events", []):
+        if ev.get("type") in labels()["status_events"] and not (ev.get("date") or ev.get("date_from")):
+            ev["date"] = as_of.isoformat()  # "被列入了黑名单": a status the enterprise has now
+    intent, info = route(message, new, old, named) if answer is None else ("eligibility", {})
+    if intent not in ("eligibility", "why_not", "what_if"):
+        new = {k: v for k, v in new.items() if k.startswith("_") and k != "_said"}  # a question about the documents
+    new_event = bool(intent_cues()["new_event"].search(message))
+    if new.get("_hypothetical"):
+        # "如果发生…会怎样": answered with the supposed facts, but the session keeps only what is real
+        supposed = {**new, "events": [{**e, "date": e.get("date") or (None if e.get("date_from") else as_of.isoformat())}
+                                      for e in new.get("events", [])]}
+        facts = merge_facts(old, supposed)
+        kept = merge_facts(old, {k: v for k, v in new.items() if k == "_asked_kind"})
+    else:
+        facts = kept = merge_facts(old, new, correction, new_event)
+    results: list[dict] = []
+    citations: list[dict] = []
+    questions: list[dict] = []
+    listing = None
+    if intent == "not_chinese":
+        reply = NOT_CHINESE
+    elif intent == "more":
+        listing = old["_list"]
+        reply, citations = replay_list(db, kb, listing)
+        listing = None
+    elif intent == "article":
+        found = clauses_at(kb, named.labels, info["docs"]) or ([] if info["docs"] else clauses_at(kb, named.labels))
+        if found:
+            reply, citations = answer_article(kb, found)
+        else:
+            scope = "、".join(doc_name(kb["documents"][d]) for d in info["docs"]) if info["docs"] else "已收录的文件"
+            reply = f"{scope}中没有找到这一条。"
+    elif intent == "where":
+        reply, citations = answer_where(kb, info["terms"])
+    elif intent == "compare":
+        reply, citations = answer_compare(kb, info["groups"], info["kind"])
+    elif intent == "department":
+        dept = info["dept"]
+        listing = {"intent": "department", "canon": dept.value, "printed": message[dept.start:dept.end],
+                   "kind": info["kind"], "docs": department_places(kb, message, named)}
+        reply, citations = replay_list(db, kb, listing, LIST_TOP)
+    elif intent == "departments":
+        reply, citations = answer_departments(kb, info["kind"])
+    elif intent == "procedure":
+        reply, citations = answer_procedure(db, kb, info["procedure"], message, info["docs"])
+    elif intent == "overview":
+        listing = {"intent": "overview", "docs": info["docs"] or list(kb["documents"]), "kind": info["kind"]}
+        reply, citations = replay_list(db, kb, listing, LIST_TOP if len(listing["docs"]) == 1 else 3)
+    elif intent == "passages":
+        reply, citations, _ = answer_passages(db, kb, message, info["docs"])
+    elif intent == "unknown" and not states_facts(facts):
+        reply = HELP
+    else:
+        profile = with_partial_events({**profile_of(facts), **({"events_partial": facts["events_stated"]}
+                                                                if facts.get("events_stated") else {})})
+        results = evaluate(kb, profile, as_of)
+        kind = "penalty" if intent == "what_if" and not facts.get("_asked_kind") else facts.get("_asked_kind")
+        dept = named.departments[-1] if named.departments else None
+        if intent == "why_not":
+            body = answer_why_not(kb, results, kind, as_of)
+        else:
+            body = answer_eligibility(kb, results, kind, dept, limit=15)
+        verdict = verdict_line(message, relevant(results))
+        parts = [understood(kept), verdict, ("假如发生您所说的情况：" if intent == "what_if" else None), body]
+        reply = "\n".join(p for p in parts if p)
+        scope = relevant(results)
+        if kind:
+            questions = follow_up_questions([r for r in scope if r["kind"] == kind], profile, as_of)
+        else:  # someone describing the enterprise wants its benefits first; penalties only when nothing else is open
+            questions = (follow_up_questions([r for r in scope if r["kind"] == "incentive"], profile, as_of)
+                         or follow_up_questions([r for r in scope if r["kind"] == "penalty"], profile, as_of))
+        if questions:
+            reply += "\n还需要您补充：" + "".join(f"\n· {q['question']}（{q['why']}）" for q in questions)
+        citations = [m["citation"] for r in results if r["status"] == "applies" and (not kind or r["kind"] == kind)
+                     for m in r["measures"]] or failed_citations(results, kind) or [q["citation"] for q in questions]
+    kept = {k: v for k, v in kept.items() if k not in ("_last_question", "_list")}
+    if questions:
+        kept["_last_question"] = {"key": questions[-1].pop("_ref"), "field": questions[-1]["field"]}
+        kept["_attested_text"] = {**kept.get("_attested_text", {}),
+                                  **{q["key"]: q["question"].removeprefix("贵单位是否").rstrip("？")
+                                     for q in questions if q["field"] == "attested"}}
+    for q in questions:
+        q.pop("_ref", None)
+    if listing:
+        kept["_list"] = listing
+    out = {"session_id": session_id, "intent": intent, "reply": reply,
+           "facts": public_facts(kept),
+           "understood": understood(kept),
+           "questions": [q["question"] for q in questions], "question_details": questions,
+           "results": results, "citations": dedupe(citations)}
+    save_turn(db, session_id, kept, message, {"reply": reply, "questions": out["questions"]})
     return out
 
-def event_question(node: dict, profile: dict) -> tuple[str, str]:
-    want = node["event"]
-    what = describe_event(want)
-    vague = [e for e in profile.get("stated_events") or profile.get("events") or []
-             if e.get("type") == want["type"] and not e.get("date")]
-    if vague:  # we know it happened; only its day decides whether it falls inside the window
-        return f"date:{want['type']}", f"请告诉我这起{event_label_of(want['type'])}发生的具体日期（年月日）。"
-    within = node.get("within") or {}
-    span = f"近{within['years']}年" if "years" in within else (f"近{within['months']}个月" if within else "")
-    verbs, suffixes = labels()["event_verbs"], labels()["event_question_suffix"]
-    verb = verbs.get(want["type"], verbs["_default"])
-    suffix = suffixes.get(want["type"], suffixes["_default"])
-    key = f"event:{want['type']}:{json.dumps(want, sort_keys=True, ensure_ascii=False)}"
-    return key, f"{span}贵单位是否{verb}{what}{suffix}？"
+def dedupe(citations: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for c in citations:
+        key = (c.get("document_id") or c.get("source_file"), tuple(c.get("path") or []), c.get("quote"))
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
 
-def event_label_of(kind: str) -> str:
-    return labels()["events"].get(kind, kind)
-
-def follow_up_questions(results: list[dict], profile: Optional[dict] = None,
-                        as_of: Optional[date] = None) -> list[dict]:
-    """Only what decides an undetermined rule, the fact that decides most rules first."""
-    weight: dict[str, dict] = {}
-    for r in results:
-        if r["status"] != "undetermined":
-            continue
-        for cond in r["conditions"]:
-            if cond["status"] != "unknown":
-                continue
-            for key, question in dict.fromkeys(unknown_fields(cond, profile, as_of)):
-                entry = weight.setdefault(key, {"field": key.split(":")[0] if not key.startswith("event") else
-                                                "events", "question": question, "rules": set(), "condition": cond,
-                                                "title": r.get("document_title"), "key": key})
-                entry["rules"].add(r["rule_id"])
-    ordered = sorted(weight.values(), key=lambda e: (-len(e["rules"]), e["field"] != "region"))
-    # one yes/no question a turn, asked last, so that a bare 是 / 没有 answers it
-    facts_first = [e for e in ordered if e["field"] != "attested"][:2]
-    attest = [e for e in ordered if e["field"] == "attested"][:1]
-    ordered = (facts_first + attest) if attest else ordered[:3]
-    questions = []
-    places = sorted({r["conditions"][0]["text"].split("：", 1)[-1] for r in results
-                     if r["conditions"] and r["conditions"][0]["text"].startswith("适用地域")})
-    for e in ordered[:3]:
-        cond = e["condition"]
-        ref = clause_ref(e["title"], cond["citation"]["path"]) if cond["citation"]["path"] else doc_name(e["title"], cond["citation"]["source_file"])
-        why = f"依据{ref}：{cond['text'].rstrip('。；;')[:40]}"
-        if e["field"] == "region":
-            why = f"各文件只适用于本地区（{'、'.join(places)}），所在地决定哪些文件适用"
-        questions.append({"question": e["question"], "field": e["field"], "rules": len(e["rules"]), "why": why,
-                          "citation": cond["citation"],
-                          **({"key": e["key"].split(":", 1)[1]} if e["field"] == "attested" else {})})
-    return questions
-
-def relevant(results: list[dict]) -> list[dict]:
-    """Documents whose jurisdiction does not exclude the enterprise."""
-    excluded = {r["document_id"] for r in results
-                if any(c["text"].startswith("适用地域") and c["status"] == "not_met" for c in r["conditions"])}
-    return [r for r in results if r["document_id"] not in excluded]
-
-def facts_summary(facts: dict) -> str:
-    """What was understood, in one line, so the enterprise can correct it ("其实是二级")."""
-    parts = []
-    for key, decl in declared_facts().items():
-        value, said = facts.get(key), decl.get("said")
-        if value is None or value == [] or not said:
-            continue
-        if isinstance(said, list):
-            parts.append(said[0] if value else said[1])
-        else:
-            parts.append(said.format("、".join(value) if isinstance(value, list) else show(key, value)))
-    denied = [a for a in facts.get("absent_events", [])]
-    if denied:
-        spans = {a.get("within_years") for a in denied}
-        span = f"近{spans.pop()}年" if len(spans) == 1 and None not in spans else ""
-        parts.append(f"{span}没有" + "、".join("亡人事故" if a.get("fatal") else event_label_of(a["type"]) for a in denied))
-    for ev in facts.get("events_stated", []):
-        if ev.get("type") in labels()["status_events"]:
-            parts.append(f"已{event_label_of(ev['type'])}")
-            continue
-        when = ev.get("date") or (f"{ev['date_from']}至{ev['date_to']}" if ev.get("date_from") else "日期未说明")
-        parts.append(f"{when}有{event_label_of(ev['type'])}")
-    return "根据您提供的情况（" + "；".join(parts) + "）：" if parts else ""
-
-def answer_eligibility(results: list[dict], kind: Optional[str]) -> str:
-    lines = []
-    by_doc: dict[str, list[dict]] = {}
-    for r in relevant(results):
-        if kind and r["kind"] != kind:
-            continue
-        by_doc.setdefault(r["document_id"], []).append(r)
-    if not by_doc:
-        return "根据您提供的地区，已收录的文件都不适用于贵单位；如地区有误，请告诉我所在的省、市、县。"
-    for rs in by_doc.values():
-        title = rs[0]["document_title"]
-        name = doc_name(title, rs[0]["source_file"])
-        for k in ("incentive", "penalty"):
-            group = [r for r in rs if r["kind"] == k]
-            if not group:
-                continue
-            applying = [r for r in group if r["status"] == "applies"]
-            pending = [r for r in group if r["status"] == "undetermined"]
-            if applying:
-                lines.append(f"{name}：适用以下{KIND_CN[k]}措施——")
-                by_dept: dict[str, list[str]] = {}
-                for r in applying:
-                    for m in r["measures"]:
-                        dept = "、".join(m["departments"]) or "（未写明实施部门）"
-                        by_dept.setdefault(dept, []).append(
-                            f"{m['text'][:50]}（{clause_ref(title, m['citation']['path'])}）")
-                for dept, items in by_dept.items():
-                    lines.append(f"  【{dept}】")
-                    lines.extend(f"    · {x}" for x in items)
-            elif pending:
-                manual = [c["text"].rstrip("。；;") for r in pending for c in r["conditions"]
-                          if c["status"] == "unknown" and attestation_only(c.get("predicate")) and not c.get("field")
-                          and not c.get("alternatives")]
-                if manual and len(manual) == sum(c["status"] == "unknown" for r in pending for c in r["conditions"]):
-                    names = "、".join(dict.fromkeys(f"“{m[:20]}”" for m in manual))
-                    lines.append(f"{name}：{KIND_CN[k]}措施取决于{names}等条件，需由认定部门核实，无法自动判断。")
-                else:
-                    lines.append(f"{name}：{KIND_CN[k]}措施能否适用，还需要补充信息。")
-            else:
-                failed = [c for r in group for c in r["conditions"] if c["status"] == "not_met"][:1]
-                why = f"（{failed[0]['because']}，依据{clause_ref(title, failed[0]['citation']['path'])}）" \
-                    if failed else ""
-                lines.append(f"{name}：{KIND_CN[k]}措施不适用{why}。")
-    return "\n".join(lines)
-
-def answer_why_not(results: list[dict]) -> str:
-    lines = []
-    for r in relevant(results):
-        if r["status"] != "does_not_apply":
-            continue
-        failed = [c for c in r["conditions"] if c["status"] == "not_met"]
-        for c in failed[:2]:
-            lines.append(f"{doc_name(r['document_title'], r['source_file'])}{KIND_CN[r['kind']]}规则不适用：{c['because']}"
-                         f"（{clause_ref(r['document_title'], c['citation']['path'])}：{c['text'][:40]}）")
-    return "\n".join(dict.fromkeys(lines)) or "目前没有哪条规则因条件不满足而被排除；能否适用还取决于下面这些信息。"
-
-HELP = ("我可以帮您：① 根据企业情况判断能享受哪些守信激励、会受到哪些失信惩戒（例如：“我们是无锡的危化品企业，"
-        "标准化二级，三年内没有事故和处罚，能享受什么？”）；② 查某项措施出自哪份文件哪一条（“容缺受理出自哪条？”）；"
-        "③ 查某个部门负责哪些措施（“市财政局负责哪些激励措施？”）；④ 假设发生某事会怎样（“如果发生一起亡人事故会怎样？”）。")
+def replay_list(db, kb: dict, listing: dict, limit: Optional[int] = None) -> tuple[str, list[dict]]:
+    """A list answer (a department's measures, a place's measures), whole when asked for the rest."""
+    if listing["intent"] == "department":
+        return answer_department(kb, listing["canon"], listing["printed"], listing["kind"], listing["docs"], limit)
+    return answer_overview(kb, [d for d in listing["docs"] if d in kb["documents"]], listing["kind"], limit)
 
 # ---- sessions -----------------------------------------------------------------------------------
 
@@ -471,73 +828,6 @@ def save_turn(db, session_id: str, facts: dict, message: str, reply: dict) -> No
         n = db.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM turns WHERE session_id = ?", [session_id]).fetchone()[0]
         db["turns"].insert({"session_id": session_id, "n": n, "message": message,
                             "reply": json.dumps(reply, ensure_ascii=False), "at": now()})
-
-def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_of: Optional[date] = None) -> dict:
-    as_of = as_of or date.today()
-    db = open_db(db_path)
-    session_id, old = load_session(db, session_id)
-    new = parse_facts(message, as_of)
-    answer = yes_or_no(message) if old.get("_last_attested") else None
-    if answer is not None:  # 是 / 没有 to the yes/no question asked last
-        new = {"attested": {old["_last_attested"]: answer}}
-    kind_now = asked_kind(message)
-    if kind_now:
-        new["_asked_kind"] = kind_now
-    correction = bool(intent_cues()["correction"].search(message))
-    for ev in new.get("events", []):
-        if ev.get("type") in labels()["status_events"] and not (ev.get("date") or ev.get("date_from")):
-            ev["date"] = as_of.isoformat()  # "被列入了黑名单": a status the enterprise has now
-    if new.get("_hypothetical"):
-        # "如果发生…会怎样": answered with the supposed facts, but the session keeps only what is real
-        supposed = {**new, "events": [{**e, "date": e.get("date") or (None if e.get("date_from") else as_of.isoformat())}
-                                      for e in new.get("events", [])]}
-        facts = merge_facts(old, supposed)
-        kept = merge_facts(old, {k: v for k, v in new.items() if k == "_asked_kind"})
-    else:
-        facts = kept = merge_facts(old, new, correction)
-    intent, info = detect_intent(message, new)
-    kb = load_kb(db)
-    results: list[dict] = []
-    citations: list[dict] = []
-    questions: list[dict] = []
-    if intent == "where":
-        reply, citations = answer_where(kb, info["terms"])
-    elif intent == "department":
-        reply, citations = answer_department(kb, info["dept"], info["kind"], new.get("region"))
-    elif intent == "departments":
-        reply, citations = answer_departments(kb, info["kind"])
-    elif intent == "unknown" and not any(k for k in facts if not k.startswith("_")):
-        reply = HELP
-    else:
-        profile = profile_of(facts)
-        if facts.get("events_stated"):
-            profile["events_partial"] = facts["events_stated"]
-        profile = with_partial_events(profile)
-        results = evaluate(kb, profile, as_of)
-        kind = "penalty" if intent == "what_if" else facts.get("_asked_kind")
-        reply = answer_why_not(results) if intent == "why_not" else answer_eligibility(results, kind)
-        summary = facts_summary(kept)
-        if summary:
-            reply = summary + "\n" + reply
-        if intent == "what_if":
-            reply = "假如发生您所说的情况：\n" + reply
-        scope = relevant(results)
-        if kind:
-            questions = follow_up_questions([r for r in scope if r["kind"] == kind], profile, as_of)
-        else:  # someone describing the enterprise wants its benefits first; penalties only when nothing else is open
-            questions = (follow_up_questions([r for r in scope if r["kind"] == "incentive"], profile, as_of)
-                         or follow_up_questions([r for r in scope if r["kind"] == "penalty"], profile, as_of))
-        if questions:
-            reply += "\n还需要您补充：" + "".join(f"\n· {q['question']}（{q['why']}）" for q in questions)
-        citations = [m["citation"] for r in results if r["status"] == "applies" for m in r["measures"]]
-    asked = [q["key"] for q in questions if q.get("key")]
-    kept = {**kept, "_last_attested": asked[-1]} if asked else {k: v for k, v in kept.items() if k != "_last_attested"}
-    out = {"session_id": session_id, "intent": intent, "reply": reply,
-           "facts": public_facts(kept),
-           "questions": [q["question"] for q in questions], "question_details": questions,
-           "results": results, "citations": citations}
-    save_turn(db, session_id, kept, message, {"reply": reply, "questions": out["questions"]})
-    return out
 
 def yes_or_no(message: str) -> Optional[bool]:
     """A bare answer to a yes/no question (是 / 对 / 有 … 没有 / 不是 / 否), or None when it says more."""

@@ -171,7 +171,7 @@ def is_skip(text: str) -> bool:
     c = cues()
     t = text.strip()
     return bool(c["doc_number"].match(t) or c["doc_number_year"].match(t) or c["bracketed_number"].match(t)
-                or c["date"].match(t) or c["page_stamp"].match(t) or c["red_header"].match(t)
+                or c["date"].match(t) or c["page_stamp"].match(t) or c["adoption_record"].match(t) or c["red_header"].match(t)
                 or field_row(t) is not None or (org_list(t) and not c["title_words"].search(t)))
 
 

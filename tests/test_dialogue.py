@@ -70,7 +70,10 @@ def test_department_question_even_with_a_place_in_the_name(kb_path, tmp_path):
     db = tmp_path / "kb.sqlite"
     shutil.copy(kb_path, db)
     out = ask(db, "鲅鱼圈海关负责哪些激励措施？", None, AS_OF)
-    assert out["intent"] == "department" and len(out["citations"]) == 2
+    assert out["intent"] == "department" and out["facts"] == {}
+    own, _, shared = out["reply"].partition("此外")
+    assert "共 2 项" in own and "海关认证企业标准" in own and "降低审核或布控查验频次" in own
+    assert "各有关部门" in shared  # measures every department carries out are listed apart
 
 
 def test_what_if_is_not_recorded(kb_path, tmp_path):

@@ -1,0 +1,286 @@
+"""Replies that quote the KB: an article by its label, the clauses that answer a question, a place's or a
+department's measures, two documents side by side, a procedure. Each returns (reply, citations).
+
+Quotes are whole sentences (a long clause is cut after a sentence or a clause-ending mark, never mid-word);
+long lists give a count and the first items, and name how to ask for the rest.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from nlp.canonical import simplified
+
+from .kbindex import short_place
+
+NLP_DATA = Path(__file__).resolve().parent.parent / "nlp" / "data"
+KIND_CN = {"incentive": "激励", "penalty": "惩戒", "other": "其他"}
+LIST_TOP = 8          # items shown of a long list; the rest on request
+QUOTE_CHARS = 160     # a quoted clause longer than this is cut after a sentence
+
+
+@lru_cache(maxsize=1)
+def query_words() -> dict:
+    return json.loads((NLP_DATA / "query_words.json").read_text(encoding="utf-8"))
+
+
+# ---- quoting ------------------------------------------------------------------------------------
+
+def whole_sentences(text: str, limit: int = QUOTE_CHARS) -> str:
+    """The text up to `limit` characters, ending after a sentence (。；) or, failing that, a clause (，：)."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    for marks in ("。；;！？", "，,：:、"):
+        cut = max((text.rfind(m, 0, limit) for m in marks), default=-1)
+        if cut >= limit // 3:
+            return text[:cut + 1] + "…"
+    return text[:limit] + "…"
+
+
+def printed_path(path: list) -> str:
+    """Labels as a reader writes a reference: 二、（一）第1项 / 第六条（五）."""
+    out = []
+    for i, label in enumerate(path):
+        if re.fullmatch(r"[一二三四五六七八九十]+", label):
+            out.append(label + ("、" if i < len(path) - 1 else ""))
+        elif label.isdigit():
+            out.append(f"第{label}项")
+        else:
+            out.append(label)
+    return "".join(out)
+
+
+def doc_name(doc: dict) -> str:
+    """《title》, or the file a page without a title came from."""
+    return f"《{doc['title']}》" if doc.get("title") else f"文件“{doc['source_file']}”"
+
+
+def clause_ref(doc: dict, path: list) -> str:
+    return doc_name(doc) + printed_path(path)
+
+
+def cite(item: dict, doc: dict, quote: Optional[str] = None) -> dict:
+    return {"source_file": doc["source_file"], "document_id": doc["id"], "title": doc.get("title"),
+            "version": doc.get("version"), "path": item.get("path", []), "quote": quote or item["text"]}
+
+
+def without_label(text: str, path: list) -> str:
+    """Clause text without its own printed label at the start (the reference names it)."""
+    if path:
+        label = re.escape(path[-1])
+        text = re.sub(rf"^\s*{label}\s*[、．.]?\s*", "", text)
+    return text
+
+
+# ---- clause search ------------------------------------------------------------------------------
+
+def query_tokens(text: str) -> list[str]:
+    """The words of a question that name what it asks about (jieba words, question words dropped)."""
+    from nlp.pipeline import shared_jieba
+    stop = set(query_words()["stopwords"])
+    out = []
+    for t in shared_jieba().cut(simplified(text)):
+        t = t.strip()
+        if not t or re.fullmatch(r"[\W_]+", t) or t in stop or (len(t) < 2 and not t.isdigit()):
+            continue
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def _fts(db, sql: str, args: list):
+    try:
+        return db.execute(sql, args).fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
+def document_frequency(db, word: str) -> int:
+    rows = _fts(db, "SELECT count(*) FROM clause_search_fts WHERE clause_search_fts MATCH ?",
+                ['"' + word.replace('"', '""') + '"'])
+    return rows[0][0] if rows else 0
+
+
+def rank_clauses(db, kb: dict, words: list[str], doc_ids: Optional[list[str]] = None,
+                 must_any: Optional[list[str]] = None) -> list[tuple[float, dict]]:
+    """Clauses best covering the words (each weighted by how rare it is among clauses), best first.
+    Candidates come from the FTS index; `must_any` keeps only clauses holding one of those words."""
+    if not words:
+        return []
+    import math
+    total = max(1, len(kb["clauses"]))
+    weight = {w: math.log(1 + total / (1 + document_frequency(db, w))) for w in words}
+    match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+    rows = _fts(db, "SELECT s.clause_id FROM clause_search_fts JOIN clause_search s ON s.rowid = clause_search_fts.rowid "
+                    "WHERE clause_search_fts MATCH ? ORDER BY bm25(clause_search_fts) LIMIT 400", [match])
+    ids = [r[0] for r in rows]
+    if not ids:  # an index that lost its FTS table: a scan still answers
+        ids = [c["id"] for c in kb["clauses"].values() if any(w in simplified(c["text"]) for w in words)]
+    scored = []
+    full = sum(weight.values())
+    for cid in ids:
+        c = kb["clauses"].get(cid)
+        if c is None or (doc_ids is not None and c["document_id"] not in doc_ids):
+            continue
+        text = simplified(c["text"])
+        if must_any and not any(w in text for w in must_any):
+            continue
+        got = sum(weight[w] for w in words if w in text)
+        if got:
+            scored.append((got / full - len(text) / 1e6 + (0.001 if c["path"] else 0), c))
+    scored.sort(key=lambda x: -x[0])
+    return scored
+
+
+def answer_passages(db, kb: dict, question: str, doc_ids: Optional[list[str]] = None,
+                    extra: Optional[list[str]] = None, must_any: Optional[list[str]] = None,
+                    topic: Optional[str] = None) -> tuple[str, list[dict], bool]:
+    """What the documents say about the question: the clauses covering its words best. Returns
+    (reply, citations, found); found is False when nothing covers enough of the question."""
+    words = query_tokens(question) + [w for w in (extra or []) if w not in question]
+    scored = rank_clauses(db, kb, words, doc_ids, must_any)
+    if not scored or scored[0][0] < 0.5:
+        what = topic or "、".join(query_tokens(question)[:4]) or "这个问题"
+        scope = "、".join(doc_name(kb["documents"][d]) for d in doc_ids) if doc_ids else "已收录的文件"
+        return f"{scope}中没有找到关于“{what}”的规定。", [], False
+    best = scored[0][0]
+    keep = [c for s, c in scored if s >= best * 0.85][:3]
+    lines, cits = [], []
+    for c in keep:
+        doc = kb["documents"][c["document_id"]]
+        lines.append(f"{clause_ref(doc, c['path'])}规定：{whole_sentences(without_label(c['text'], c['path']))}")
+        cits.append(cite(c, doc))
+    return "\n".join(lines), cits, True
+
+
+# ---- articles by label --------------------------------------------------------------------------
+
+def children(kb: dict, clause: dict) -> list[dict]:
+    return [c for c in kb["clauses"].values() if c["parent_id"] == clause["id"]]
+
+
+def answer_article(kb: dict, clauses: list[dict]) -> tuple[str, list[dict]]:
+    """The full text of the clauses a label names (with their items), each cited."""
+    lines, cits = [], []
+    for c in clauses[:3]:
+        doc = kb["documents"][c["document_id"]]
+        body = [without_label(c["text"], c["path"])] + [k["text"] for k in children(kb, c)]
+        lines.append(f"{clause_ref(doc, c['path'])}原文：" + "\n".join(x for x in body if x.strip()))
+        cits.append(cite(c, doc, c["text"]))
+        cits += [cite(k, doc) for k in children(kb, c)]
+    if len(clauses) > 3:
+        lines.append(f"另有 {len(clauses) - 3} 个文件有同一编号的条款；请说明是哪份文件。")
+    return "\n".join(lines), cits
+
+
+# ---- measures listed -------------------------------------------------------------------------
+
+def group_by_department(measures: list[dict]) -> dict[str, list[dict]]:
+    """Measures under the departments that carry them out, as the document writes them; a measure the
+    document gives no department keeps its own group."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for m in measures:
+        groups["、".join(m["departments"]) or ""].append(m)
+    return dict(groups)
+
+
+def measure_lines(kb: dict, measures: list[dict], limit: Optional[int] = LIST_TOP) -> list[str]:
+    """· measure（《title》clause）, grouped under 【department】; at most `limit` measures."""
+    lines, shown = [], 0
+    for dept, items in group_by_department(measures).items():
+        if limit is not None and shown >= limit:
+            break
+        lines.append(f"【{dept}】" if dept else "【文件未写明实施部门】")
+        for m in items:
+            if limit is not None and shown >= limit:
+                break
+            doc = kb["documents"][m["document_id"]]
+            lines.append(f"  · {whole_sentences(m['text'], 120)}（{clause_ref(doc, m['path'])}）")
+            shown += 1
+    if limit is not None and len(measures) > limit:
+        lines.append(f"以上列出 {limit} 项，其余 {len(measures) - limit} 项可以回复“列出全部”查看，或按部门继续问。")
+    return lines
+
+
+def measure_citations(kb: dict, measures: list[dict]) -> list[dict]:
+    return [cite(m, kb["documents"][m["document_id"]]) for m in measures]
+
+
+def answer_overview(kb: dict, doc_ids: list[str], kind: Optional[str], limit: Optional[int] = LIST_TOP,
+                    place: Optional[str] = None) -> tuple[str, list[dict]]:
+    """The measures of these documents (of one kind when asked), per document, grouped by department."""
+    what = f"{KIND_CN[kind]}措施" if kind else "激励和惩戒措施"
+    lines, cits = [], []
+    for d in doc_ids:
+        doc = kb["documents"][d]
+        ms = [m for m in kb["measures"].values() if m["document_id"] == d and (kind is None or m["kind"] == kind)]
+        if not ms:
+            lines.append(f"{doc_name(doc)}没有写明{what}。")
+            continue
+        lines.append(f"{doc_name(doc)}规定的{what}共 {len(ms)} 项：")
+        lines += measure_lines(kb, ms, limit)
+        cits += measure_citations(kb, ms)
+    if not doc_ids:
+        where = f"{place}的" if place else ""
+        return f"已收录的文件中没有{where}文件。", []
+    return "\n".join(lines), cits
+
+
+def answer_department(kb: dict, canon: str, printed: str, kind: Optional[str], doc_ids: Optional[list[str]] = None,
+                      limit: Optional[int] = LIST_TOP) -> tuple[str, list[dict]]:
+    """What a department must do: the measures it carries out (in the documents of its place when it names
+    one), then those the documents give to 各有关部门."""
+    from nlp.departments import canonical_department
+    what = f"{KIND_CN[kind]}措施" if kind else "措施"
+
+    def pick(test) -> list[dict]:
+        return [m for m in kb["measures"].values() if (kind is None or m["kind"] == kind)
+                and (doc_ids is None or m["document_id"] in doc_ids) and any(test(n) for n in m["departments"])]
+    own = pick(lambda n: canonical_department(n) == canon)
+    shared = [m for m in pick(lambda n: canonical_department(n) in ("各有关部门", "有关部门", "各部门")) if m not in own]
+    if not own and not shared:
+        scope = "在这些文件中" if doc_ids else "在已收录的文件中"
+        return f"{scope}没有找到由{printed}负责实施的{what}。", []
+    lines = []
+    if own:
+        lines.append(f"{printed}负责实施的{what}共 {len(own)} 项：")
+        lines += measure_lines(kb, own, limit)
+    if shared:
+        lines.append(f"此外，以下 {len(shared)} 项由各有关部门共同实施，{printed}也在其中：")
+        lines += measure_lines(kb, shared, limit)
+    return "\n".join(lines), measure_citations(kb, own + shared)
+
+
+def answer_compare(kb: dict, groups: list[list[str]], kind: Optional[str]) -> tuple[str, list[dict]]:
+    """Two (or more) documents side by side: for the kind asked, the conditions each sets and how many
+    measures it gives."""
+    lines, cits = [], []
+    kinds = [kind] if kind else ["incentive", "penalty"]
+    for doc_ids in groups:
+        for d in doc_ids:
+            doc = kb["documents"][d]
+            place = short_place(doc.get("jurisdiction"))
+            lines.append(f"{place}（{doc_name(doc)}）：" if place else f"{doc_name(doc)}：")
+            for k in kinds:
+                rules = [r for r in kb["rules"] if r["document_id"] == d and r["kind"] == k]
+                conds = list(dict.fromkeys(cid for r in rules for cid in r["condition_ids"]))
+                ms = [m for m in kb["measures"].values() if m["document_id"] == d and m["kind"] == k]
+                if not rules and not ms:
+                    lines.append(f"  {KIND_CN[k]}：文件未规定。")
+                    continue
+                lines.append(f"  {KIND_CN[k]}条件（{len(conds)} 项）：")
+                for cid in conds[:6]:
+                    c = kb["conditions"][cid]
+                    lines.append(f"    · {whole_sentences(c['text'], 80)}（{printed_path(c['path'])}）")
+                    cits.append(cite(c, doc))
+                if len(conds) > 6:
+                    lines.append(f"    ……另有 {len(conds) - 6} 项")
+                lines.append(f"  {KIND_CN[k]}措施共 {len(ms)} 项。")
+                cits += measure_citations(kb, ms[:3])
+    return "\n".join(lines), cits
