@@ -115,7 +115,8 @@ def rank_clauses(db, kb: dict, words: list[str], doc_ids: Optional[list[str]] = 
         return []
     import math
     total = max(1, len(kb["clauses"]))
-    weight = {w: math.log(1 + total / (1 + document_frequency(db, w))) for w in words}
+    weight = {w: math.log(1 + total / (1 + document_frequency(db, w))) * (3 if must_any and w in must_any else 1)
+              for w in words}
     match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
     rows = _fts(db, "SELECT s.clause_id FROM clause_search_fts JOIN clause_search s ON s.rowid = clause_search_fts.rowid "
                     "WHERE clause_search_fts MATCH ? ORDER BY bm25(clause_search_fts) LIMIT 400", [match])
@@ -132,8 +133,8 @@ def rank_clauses(db, kb: dict, words: list[str], doc_ids: Optional[list[str]] = 
         if must_any and not any(w in text for w in must_any):
             continue
         got = sum(weight[w] for w in words if w in text)
-        if got:
-            scored.append((got / full - len(text) / 1e6 + (0.001 if c["path"] else 0), c))
+        if got:  # the preamble (no label) only when no numbered clause says it
+            scored.append((got / full - len(text) / 1e6 - (0.2 if not c["path"] else 0), c))
     scored.sort(key=lambda x: -x[0])
     return scored
 
@@ -143,9 +144,11 @@ def answer_passages(db, kb: dict, question: str, doc_ids: Optional[list[str]] = 
                     topic: Optional[str] = None) -> tuple[str, list[dict], bool]:
     """What the documents say about the question: the clauses covering its words best. Returns
     (reply, citations, found); found is False when nothing covers enough of the question."""
-    words = query_tokens(question) + [w for w in (extra or []) if w not in question]
+    words = query_tokens(question)
+    words += [w for w in (must_any or []) if w in simplified(question) and w not in words]
     scored = rank_clauses(db, kb, words, doc_ids, must_any)
-    if not scored or scored[0][0] < 0.5:
+    # a topic's own words already hold every candidate to the subject, so less of the question must be covered
+    if not scored or scored[0][0] < (0.34 if must_any else 0.5):
         what = topic or "、".join(query_tokens(question)[:4]) or "这个问题"
         scope = "、".join(doc_name(kb["documents"][d]) for d in doc_ids) if doc_ids else "已收录的文件"
         return f"{scope}中没有找到关于“{what}”的规定。", [], False
@@ -154,7 +157,12 @@ def answer_passages(db, kb: dict, question: str, doc_ids: Optional[list[str]] = 
     lines, cits = [], []
     for c in keep:
         doc = kb["documents"][c["document_id"]]
-        lines.append(f"{clause_ref(doc, c['path'])}规定：{whole_sentences(without_label(c['text'], c['path']))}")
+        text = without_label(c["text"], c["path"])
+        kids = children(kb, c)
+        if len(text) < 24 and kids:  # a heading: what it heads says it
+            text = f"{text.rstrip('。：:')}——" + "".join(without_label(k["text"], k["path"]) for k in kids[:2])
+            cits += [cite(k, doc) for k in kids[:2]]
+        lines.append(f"{clause_ref(doc, c['path'])}规定：{whole_sentences(text, 260)}")
         cits.append(cite(c, doc))
     return "\n".join(lines), cits, True
 
@@ -186,7 +194,9 @@ def group_by_department(measures: list[dict]) -> dict[str, list[dict]]:
     document gives no department keeps its own group."""
     groups: dict[str, list[dict]] = defaultdict(list)
     for m in measures:
-        groups["、".join(m["departments"]) or ""].append(m)
+        names = m["departments"]
+        label = "、".join(names) if len(names) <= 6 else "、".join(names[:6]) + f"等 {len(names)} 个部门"
+        groups[label].append(m)
     return dict(groups)
 
 

@@ -218,12 +218,15 @@ def particular_words(message: str, named: Named) -> list[str]:
     return [w for w in words if not find_regions(w)]
 
 def statement_facts(message: str, named: Named, as_of: date) -> dict:
-    """parse_facts over the message with document titles blanked; a place that only occurs inside a
-    department's name (无锡市财政局) is not where the speaker is."""
+    """parse_facts over the message with document titles blanked; a place or an industry that only occurs
+    inside a department's name (无锡市财政局, 市交通运输局) says nothing about the speaker."""
     new = parse_facts(mask(message, named.titles), as_of)
-    if new.get("region") and named.departments and not find_regions(mask(message, named.titles + named.departments)):
-        new.pop("region")
-        (new.get("_said") or {}).pop("region", None)
+    if named.departments:
+        outside = parse_facts(mask(message, named.titles + named.departments), as_of)
+        for key in ("region", "industries"):
+            if key in new and key not in outside:
+                new.pop(key)
+                (new.get("_said") or {}).pop(key, None)
     return new
 
 def states_facts(facts: dict) -> bool:
@@ -233,12 +236,18 @@ def route(message: str, new: dict, session: dict, named: Named) -> tuple[str, di
     """The intent of a message and what it is about. Questions about the documents come before the
     enterprise's own case unless the message describes the enterprise."""
     c = intent_cues()
-    # "营口的市人社局…": a place that qualifies a department or a document is not where the speaker is
-    stated = any(not k.startswith("_") and (k != "region" or not (named.departments or named.titles)) for k in new)
+    # "营口的市人社局…": a place that qualifies a department or a document is not where the speaker is; a
+    # question that does not speak of "we" asks about the documents first
+    question_only = bool(c["asks"].search(message)) and not c["self_description"].search(message)
+    stated = any(not k.startswith("_") and (k != "region" or not (named.departments or named.titles)) for k in new) \
+        and not (question_only and (named.departments or c["self_as_department"].search(message)))
+    about_documents = not stated or question_only
     kind = asked_kind(message) or kind_in(message)
     docs = named.documents()
     if not CJK.search(message):
         return "not_chinese", {}
+    if named.departments and c["self_as_department"].search(message):  # 我是无锡市财政局的，…我们要做什么
+        return "department", {"dept": named.departments[0], "kind": kind}
     if c["more"].match(message.strip()) and session.get("_list"):
         return "more", {}
     if named.labels and not stated and (docs or c["article_content"].search(message)):
@@ -250,14 +259,14 @@ def route(message: str, new: dict, session: dict, named: Named) -> tuple[str, di
     groups = [g for g in named.places] + [[m.value] for m in named.titles]
     if c["compare"].search(message) and len(groups) >= 2:
         return "compare", {"groups": groups, "kind": kind}
-    if named.departments and not stated and (c["department_cue"].search(message) or c["self_as_department"].search(message)
+    if named.departments and about_documents and (c["department_cue"].search(message) or c["self_as_department"].search(message)
                                              or c["overview"].search(message) or "做什么" in message
                                              or re.search(r"(?:要|应当?|需要|得)(?:做|干|承担|履行|落实)", message)):
         return "department", {"dept": named.departments[-1], "kind": kind}
     if c["departments_overview"].search(message):
         return "departments", {"kind": kind}
     procedure = next((k for k, p in query_words()["procedures"].items() if re.search(p["cue"], message)), None)
-    if procedure and not stated:
+    if procedure and about_documents:
         return "procedure", {"procedure": procedure, "docs": docs}
     if c["why_not"].search(message) and (stated or states_facts(session)):
         return "why_not", {}
@@ -686,7 +695,7 @@ def answer_procedure(db, kb: dict, procedure: str, message: str, docs: Optional[
     if found:
         return f"关于{p['label']}，文件是这样规定的：\n" + reply, cits
     scope = "、".join(doc_name(kb["documents"][d]) for d in docs) if docs else "已收录的文件"
-    return f"{scope}没有写明{p['label']}的具体办理程序。可以向发布文件的部门咨询。", []
+    return f"{scope}没有写明{p['label']}的具体程序，可以向发布文件的部门咨询。", []
 
 def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_of: Optional[date] = None) -> dict:
     as_of = as_of or date.today()
