@@ -239,15 +239,21 @@ def route(message: str, new: dict, session: dict, named: Named) -> tuple[str, di
     # "营口的市人社局…": a place that qualifies a department or a document is not where the speaker is; a
     # question that does not speak of "we" asks about the documents first
     question_only = bool(c["asks"].search(message)) and not c["self_description"].search(message)
+    spans = [m.span() for m in QUESTION_PART.finditer(message)]
+    asked_depts = [d for d in named.departments if any(a <= d.start < b for a, b in spans)]
     stated = any(not k.startswith("_") and (k != "region" or not (named.departments or named.titles)) for k in new) \
-        and not (question_only and (named.departments or c["self_as_department"].search(message)))
-    about_documents = not stated or question_only
+        and not (question_only and asked_depts and not c["described_enterprise"].search(message))
+    case = stated and c["described_enterprise"].search(message)  # staff describing an enterprise (有家企业…它能…)
+    about_documents = not stated or (question_only and not case)
     kind = asked_kind(message) or kind_in(message)
     docs = named.documents()
     if not CJK.search(message):
         return "not_chinese", {}
-    if named.departments and c["self_as_department"].search(message):  # 我是无锡市财政局的，…我们要做什么
-        return "department", {"dept": named.departments[0], "kind": kind}
+    # 我是无锡市财政局的，…我们要做什么 — unless staff describe an enterprise and ask about it
+    speaker = c["self_as_department"].search(message)
+    own = [d for d in named.departments if speaker and speaker.start() <= d.start < speaker.end()]
+    if own and not case:
+        return "department", {"dept": own[0], "kind": kind}
     if c["more"].match(message.strip()) and session.get("_list"):
         return "more", {}
     if named.labels and not stated and (docs or c["article_content"].search(message)):
@@ -259,10 +265,10 @@ def route(message: str, new: dict, session: dict, named: Named) -> tuple[str, di
     groups = [g for g in named.places] + [[m.value] for m in named.titles]
     if c["compare"].search(message) and len(groups) >= 2:
         return "compare", {"groups": groups, "kind": kind}
-    if named.departments and about_documents and (c["department_cue"].search(message) or c["self_as_department"].search(message)
+    if asked_depts and about_documents and (c["department_cue"].search(message) or c["self_as_department"].search(message)
                                              or c["overview"].search(message) or "做什么" in message
                                              or re.search(r"(?:要|应当?|需要|得)(?:做|干|承担|履行|落实)", message)):
-        return "department", {"dept": named.departments[-1], "kind": kind}
+        return "department", {"dept": asked_depts[-1], "kind": kind}
     if c["departments_overview"].search(message):
         return "departments", {"kind": kind}
     procedure = next((k for k, p in query_words()["procedures"].items() if re.search(p["cue"], message)), None)

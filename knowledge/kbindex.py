@@ -209,7 +209,8 @@ def department_mentions(ix: KBIndex, message: str) -> list[Mention]:
     return found
 
 
-_LEAD = re.compile(r"^.*?(?:我是|我们是|作为|我在|我们|请问|那么|想问|问一下|问问|对于|关于|的|在|是|对|和|与)(?=[\u4e00-\u9fff]{2,})")
+_LEAD = re.compile(r"^.*?(?:我是|我们是|作为|我在|我们|请问|那么|想问|问一下|问问|对于|关于|的|在|是|对|和|与|被|由|没|未|向|受|经|给|按|让)"
+                   r"(?=[\u4e00-\u9fff]{2,})")
 
 
 def _trim_department(name: str) -> str:
