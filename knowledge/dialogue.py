@@ -382,7 +382,7 @@ def answer_eligibility(kb: dict, results: list[dict], kind: Optional[str], dept:
     lines, verdicts = [], []
     for rs in by_doc.values():
         doc = kb["documents"][rs[0]["document_id"]]
-        name = doc_name(doc)
+        said = []
         for k in kinds:
             group = [r for r in rs if r["kind"] == k]
             if not group:
@@ -393,9 +393,10 @@ def answer_eligibility(kb: dict, results: list[dict], kind: Optional[str], dept:
                 applying = [m for m in applying if any(canonical_department(n) == dept.value for n in m["departments"])]
             applying = list({m["id"]: m for m in applying}.values())
             pending = [r for r in group if r["status"] == "undetermined"]
+            what = f"{KIND_CN[k]}措施"
             if applying:
-                verdicts.append(f"{name}的 {len(applying)} 项{KIND_CN[k]}措施适用于贵单位")
-                lines.append(f"{name}适用的{KIND_CN[k]}措施：")
+                said.append(f"{'可以享受' if k == 'incentive' else '适用'} {len(applying)} 项{what}")
+                lines.append(f"{doc_name(doc)}适用的{what}：")
                 lines += measure_lines(kb, [{**m, "document_id": doc["id"], "path": m["citation"]["path"]}
                                             for m in applying], limit)
             elif pending:
@@ -405,14 +406,16 @@ def answer_eligibility(kb: dict, results: list[dict], kind: Optional[str], dept:
                 open_count = sum(c["status"] == "unknown" for r in pending for c in r["conditions"])
                 if manual and len(manual) == open_count:
                     names = "、".join(dict.fromkeys(f"“{whole_sentences(m, 30)}”" for m in manual[:3]))
-                    verdicts.append(f"{name}的{KIND_CN[k]}措施取决于{names}等情形，需由认定部门核实")
+                    said.append(f"{what}取决于{names}等情形，需由认定部门核实")
                 else:
-                    verdicts.append(f"{name}的{KIND_CN[k]}措施能否适用还不能确定，需要补充信息")
+                    said.append(f"{what}能否适用还不能确定，需要补充信息")
             else:
                 failed = [c for r in group for c in r["conditions"] if c["status"] == "not_met"][:1]
                 why = f"（{failed[0]['because']}，依据{clause_ref(doc, failed[0]['citation']['path'])}）" if failed else ""
-                verdicts.append(f"{name}的{KIND_CN[k]}措施不适用{why}")
-    head = "结论：" + "；".join(verdicts) + "。"
+                said.append(f"{what}不适用{why}")
+        if said:
+            verdicts.append(f"按{doc_name(doc)}，" + "；".join(said))
+    head = "结论：" + "。\n".join(verdicts) + "。"
     return "\n".join([head, *lines])
 
 def change_hint(cond: dict, as_of: date) -> str:
@@ -780,7 +783,11 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
         else:
             body = answer_eligibility(kb, results, kind, dept, limit=15)
         verdict = verdict_line(message, relevant(results))
-        parts = [understood(kept), verdict, ("假如发生您所说的情况：" if intent == "what_if" else None), body]
+        # what was understood opens the reply when this message told something (and on a bare answer)
+        told = (states_facts({k: v for k, v in new.items() if k != "events"}) if new.get("_hypothetical")
+                else states_facts(new)) or not states_facts(old)
+        parts = [understood(kept) if told else None, verdict,
+                 ("假如发生您所说的情况：" if intent == "what_if" else None), body]
         reply = "\n".join(p for p in parts if p)
         scope = relevant(results)
         if kind:
