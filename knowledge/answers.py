@@ -294,3 +294,27 @@ def answer_compare(kb: dict, groups: list[list[str]], kind: Optional[str]) -> tu
                 lines.append(f"  {KIND_CN[k]}措施共 {len(ms)} 项。")
                 cits += measure_citations(kb, ms[:3])
     return "\n".join(lines), cits
+
+
+def answer_conditions(kb: dict, doc_ids: list[str], kind: Optional[str]) -> tuple[str, list[dict]]:
+    """The 行为清单 of these documents: the conditions under which the measures of a kind apply."""
+    lines, cits = [], []
+    kinds = [kind] if kind else ["incentive", "penalty"]
+    for d in doc_ids:
+        doc = kb["documents"][d]
+        for k in kinds:
+            conds = list(dict.fromkeys(cid for r in kb["rules"] if r["document_id"] == d and r["kind"] == k
+                                       for cid in r["condition_ids"] if cid in kb["conditions"]))
+            if not conds:
+                continue
+            label = "适用守信激励的情形" if k == "incentive" else "列为失信惩戒对象的情形"
+            lines.append(f"{doc_name(doc)}{label}（{len(conds)} 项）：")
+            for cid in conds[:12]:
+                c = kb["conditions"][cid]
+                lines.append(f"  · {whole_sentences(c['text'], 100)}（{printed_path(c['path'])}）")
+                cits.append(cite(c, doc))
+            if len(conds) > 12:
+                lines.append(f"  ……另有 {len(conds) - 12} 项")
+    if not lines:
+        return "这些文件没有写明适用条件。", []
+    return "\n".join(lines), cits

@@ -25,7 +25,7 @@ from nlp.predicates import attestation_only, grammar
 from nlp.regions import find_regions
 from nlp.profile_schema import event_fields, facts as declared_facts
 
-from .answers import (LIST_TOP, KIND_CN, answer_article, answer_compare, answer_department, answer_overview,
+from .answers import (LIST_TOP, KIND_CN, answer_article, answer_conditions, answer_compare, answer_department, answer_overview,
                       answer_passages, cite, clause_ref, doc_name, measure_lines, printed_path, query_tokens,
                       query_words, whole_sentences)
 from .db import now, open_db
@@ -236,17 +236,21 @@ def route(message: str, new: dict, session: dict, named: Named) -> tuple[str, di
     """The intent of a message and what it is about. Questions about the documents come before the
     enterprise's own case unless the message describes the enterprise."""
     c = intent_cues()
+    message = simplified(message)
     # "营口的市人社局…": a place that qualifies a department or a document is not where the speaker is; a
     # question that does not speak of "we" asks about the documents first
     question_only = bool(c["asks"].search(message)) and not c["self_description"].search(message)
     spans = [m.span() for m in QUESTION_PART.finditer(message)]
     asked_depts = [d for d in named.departments if any(a <= d.start < b for a, b in spans)]
-    stated = any(not k.startswith("_") and (k != "region" or not (named.departments or named.titles)) for k in new) \
+    # a place alone in a question that does not speak of "we" ("无锡对守信企业有哪些激励？") scopes the documents
+    place_only = question_only and not any(k not in ("region",) and not k.startswith("_") for k in new)
+    stated = any(not k.startswith("_") and (k != "region" or not (named.departments or named.titles or place_only))
+                 for k in new) \
         and not (question_only and asked_depts and not c["described_enterprise"].search(message))
     case = stated and c["described_enterprise"].search(message)  # staff describing an enterprise (有家企业…它能…)
     about_documents = not stated or (question_only and not case)
     kind = asked_kind(message) or kind_in(message)
-    docs = named.documents()
+    docs = named.documents() or session.get("_scope")
     if not CJK.search(message):
         return "not_chinese", {}
     # 我是无锡市财政局的，…我们要做什么 — unless staff describe an enterprise and ask about it
@@ -254,6 +258,9 @@ def route(message: str, new: dict, session: dict, named: Named) -> tuple[str, di
     own = [d for d in named.departments if speaker and speaker.start() <= d.start < speaker.end()]
     if own and not case:
         return "department", {"dept": own[0], "kind": kind}
+    if c["our_department"].search(message) and session.get("_speaker") and not case:  # 我们局自己…
+        return "department", {"dept": Mention(0, 0, session["_speaker"]["canon"]), "kind": kind,
+                              "printed": session["_speaker"]["printed"]}
     if c["more"].match(message.strip()) and session.get("_list"):
         return "more", {}
     if named.labels and not stated and (docs or c["article_content"].search(message)):
@@ -271,6 +278,9 @@ def route(message: str, new: dict, session: dict, named: Named) -> tuple[str, di
         return "department", {"dept": asked_depts[-1], "kind": kind}
     if c["departments_overview"].search(message):
         return "departments", {"kind": kind}
+    if c["conditions_overview"].search(message) and about_documents and not particular_words(message, named) \
+            and (kind or docs):
+        return "conditions", {"docs": docs, "kind": kind}
     procedure = next((k for k, p in query_words()["procedures"].items() if re.search(p["cue"], message)), None)
     if procedure and about_documents:
         return "procedure", {"procedure": procedure, "docs": docs}
@@ -306,7 +316,9 @@ def understood(facts: dict) -> str:
         span = f"近{a['within_years']}年" if a.get("within_years") else (
             f"{a['date_from']}至{a['date_to']}" if a.get("date_from") else "")
         what = "亡人事故" if a.get("fatal") else event_label_of(a["type"])
-        items.append((f"{span}没有{what}", (said.get("absent") or {}).get(a["type"])))
+        who = event_fields()["subject"].get("choice_labels", {}).get(a.get("subject"), "") \
+            if a.get("subject") not in (None, "unit") else ""
+        items.append((f"{span}{who}没有{what}", (said.get("absent") or {}).get(a["type"])))
     for i, ev in enumerate(facts.get("events_stated", [])):
         words = (said.get("events") or [])[i] if i < len(said.get("events") or []) else None
         if ev.get("type") in labels()["status_events"]:
@@ -326,40 +338,48 @@ def understood(facts: dict) -> str:
     lines = [f"· {text}" + (f"（您说：“{words}”）" if words else "") for text, words in items]
     return "我理解的情况：\n" + "\n".join(lines)
 
-def measures_asked(message: str, results: list[dict]) -> list[dict]:
-    """Measures a yes/no question is about ("会不会上浮安责险费率？"): those sharing its longest words."""
-    words = [w for w in query_tokens(message) if len(w) >= 2 and not intent_cues()["kind_incentive"].fullmatch(w)
-             and not intent_cues()["kind_penalty"].fullmatch(w)]
-    if not words:
-        return []
+def measures_asked(words: list[str], results: list[dict]) -> list[tuple[dict, dict]]:
+    """Measures a yes/no question is about ("会不会上浮安责险费率？"): those sharing most of its words."""
     out = []
     for r in results:
         for m in r["measures"]:
             hit = sum(len(w) for w in words if w in m["text"])
-            if hit >= 4:
+            if hit >= 2:
                 out.append((hit, r, m))
     if not out:
         return []
     best = max(h for h, _, _ in out)
     return [(r, m) for h, r, m in out if h >= best]
 
-YES_NO = re.compile(r"会不会|能不能|可不可以|是不是|是否|能否|可否|有没有|吗[？?]?$|吗？")
+YES_NO = re.compile(r"会不会|能不能|可不可以|是不是|是否|能否|可否|有没有|还能|吗")
 
-def verdict_line(message: str, results: list[dict]) -> Optional[str]:
-    """The direct answer to a yes/no question about a measure: 会 / 不会 / 还不能确定, with the measure."""
-    if not YES_NO.search(message):
-        return None
-    asked = measures_asked(message, results)
+def verdict_line(message: str, results: list[dict], named: Named, kind: Optional[str]) -> Optional[str]:
+    """The direct answer to a yes/no question: about a measure it names (会 / 不会 / 还不能确定, with the
+    measure), or about the kind it asks (会被列为失信联合惩戒对象吗 → 会 / 不会 / 还不能确定)."""
+    asked = "，".join(q for q in QUESTION_PART.findall(simplified(message)) if YES_NO.search(q))
     if not asked:
         return None
-    statuses = {r["status"] for r, _ in asked}
-    m = asked[0][1]
-    what = whole_sentences(m["text"], 60)
+    words = particular_words(asked, named)
+    hits = measures_asked(words, results) if words else []
+    if hits:
+        statuses = {r["status"] for r, _ in hits}
+        what = whole_sentences(hits[0][1]["text"], 60).rstrip("。")
+        if "applies" in statuses:
+            return f"会。按您说的情况，适用“{what}”。"
+        if statuses == {"does_not_apply"}:
+            return f"不会。按您说的情况，“{what}”不适用于贵单位。"
+        return f"还不能确定“{what}”是否适用，取决于下面要补充的信息。"
+    if words or not kind:
+        return None
+    statuses = {r["status"] for r in results if r["kind"] == kind}
+    if not statuses:
+        return None
+    what = "享受守信激励" if kind == "incentive" else "受到失信惩戒"
     if "applies" in statuses:
-        return f"会。按您说的情况，适用“{what}”。"
+        return f"{'能' if kind == 'incentive' else '会'}。按您说的情况，贵单位{'可以' if kind == 'incentive' else '会'}{what}。"
     if statuses == {"does_not_apply"}:
-        return f"不会。按您说的情况，“{what}”不适用于贵单位。"
-    return f"还不能确定“{what}”是否适用，取决于下面要补充的信息。"
+        return f"{'不能' if kind == 'incentive' else '不会'}。按您说的情况，贵单位不{'能' if kind == 'incentive' else '会'}{what}。"
+    return f"还不能确定贵单位是否{'能' if kind == 'incentive' else '会'}{what}，取决于下面要补充的信息。"
 
 def answer_eligibility(kb: dict, results: list[dict], kind: Optional[str], dept: Optional[Mention] = None,
                        limit: Optional[int] = LIST_TOP) -> str:
@@ -449,6 +469,16 @@ def answer_why_not(kb: dict, results: list[dict], kind: Optional[str], as_of: da
     if lines:
         return "\n".join(dict.fromkeys(lines))
     return "按您目前说的情况，没有哪项条件明确不满足；能否适用还取决于下面这些信息。"
+
+def related_passages(db, kb: dict, message: str, named: Named, results: list[dict]) -> tuple[str, list[dict]]:
+    """When the question itself names something in particular ("为什么不能享受容缺受理？", "激励还能继续吗"),
+    the clauses of the documents that apply to the enterprise that speak of it."""
+    asked = "，".join(QUESTION_PART.findall(simplified(message)))
+    if not asked or not particular_words(asked, named):
+        return "", []
+    docs = list(dict.fromkeys(r["document_id"] for r in relevant(results))) or None
+    reply, cits, found = answer_passages(db, kb, asked, docs)
+    return (reply, cits) if found else ("", [])
 
 def failed_citations(results: list[dict], kind: Optional[str]) -> list[dict]:
     return [c["citation"] for r in relevant(results) if r["status"] == "does_not_apply" and (not kind or r["kind"] == kind)
@@ -632,10 +662,13 @@ HELP = ("我可以帮您：① 根据企业情况判断能享受哪些守信激�
 NOT_CHINESE = ("目前只能理解中文提问。Only questions in Chinese are understood for now — for example: "
                "“我们是无锡的危化品企业，标准化二级，能享受哪些激励？”")
 
-def answer_where(kb: dict, terms: list[str]) -> tuple[str, list[dict]]:
+def answer_where(kb: dict, terms: list[str], docs: Optional[list[str]] = None) -> tuple[str, list[dict]]:
     lines, citations = [], []
     for term in terms:
-        found = [cite(h, kb["documents"][h["document_id"]]) for h in find_passages(kb, term)]
+        hits = find_passages(kb, term)
+        if docs:  # "陈巴尔虎旗的方案里…": in the documents named, when they hold it
+            hits = [h for h in find_passages(kb, term, docs)] or hits
+        found = [cite(h, kb["documents"][h["document_id"]]) for h in hits]
         if not found:
             lines.append(f"在已收录的文件中没有找到“{term}”。")
             continue
@@ -650,18 +683,20 @@ def token_set(text: str) -> set[str]:
     from nlp.pipeline import shared_jieba
     return {t for t in shared_jieba().cut(text) if len(t) >= 2}
 
-def find_passages(kb: dict, term: str) -> list[dict]:
+def find_passages(kb: dict, term: str, docs: Optional[list[str]] = None) -> list[dict]:
     """Measures (then clauses) that contain the term; failing that, those sharing most of its words."""
-    hits = [m for m in kb["measures"].values() if term in m["text"]]
+    measures = [m for m in kb["measures"].values() if docs is None or m["document_id"] in docs]
+    clauses = [c for c in kb["clauses"].values() if c["path"] and (docs is None or c["document_id"] in docs)]
+    hits = [m for m in measures if term in m["text"]]
     if not hits:
-        hits = [c for c in kb["clauses"].values() if term in c["text"] and c["path"]]
+        hits = [c for c in clauses if term in c["text"]]
     if hits:
         return hits
     words = token_set(term)
     if not words:
         return []
     scored = []
-    for item in [*kb["measures"].values(), *[c for c in kb["clauses"].values() if c["path"]]]:
+    for item in [*measures, *clauses]:
         score = sum(len(w) for w in words if w in item["text"])
         if score:
             scored.append((score, item))
@@ -739,6 +774,7 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
     citations: list[dict] = []
     questions: list[dict] = []
     listing = None
+    speaker = old.get("_speaker")
     if intent == "not_chinese":
         reply = NOT_CHINESE
     elif intent == "more":
@@ -753,13 +789,19 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
             scope = "、".join(doc_name(kb["documents"][d]) for d in info["docs"]) if info["docs"] else "已收录的文件"
             reply = f"{scope}中没有找到这一条。"
     elif intent == "where":
-        reply, citations = answer_where(kb, info["terms"])
+        reply, citations = answer_where(kb, info["terms"], named.documents())
+    elif intent == "conditions":
+        scope = info["docs"] or list(kb["documents"])
+        reply, citations = answer_conditions(kb, scope, info["kind"])
     elif intent == "compare":
         reply, citations = answer_compare(kb, info["groups"], info["kind"])
     elif intent == "department":
         dept = info["dept"]
-        listing = {"intent": "department", "canon": dept.value, "printed": message[dept.start:dept.end],
-                   "kind": info["kind"], "docs": department_places(kb, message, named)}
+        printed = info.get("printed") or simplified(message)[dept.start:dept.end]
+        scope = department_places(kb, message, named) or old.get("_scope")
+        listing = {"intent": "department", "canon": dept.value, "printed": printed, "kind": info["kind"], "docs": scope}
+        if intent_cues()["self_as_department"].search(simplified(message)):
+            speaker = {"canon": dept.value, "printed": printed}
         reply, citations = replay_list(db, kb, listing, LIST_TOP)
     elif intent == "departments":
         reply, citations = answer_departments(kb, info["kind"])
@@ -782,7 +824,7 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
             body = answer_why_not(kb, results, kind, as_of)
         else:
             body = answer_eligibility(kb, results, kind, dept, limit=15)
-        verdict = verdict_line(message, relevant(results))
+        verdict = verdict_line(message, relevant(results), named, kind)
         # what was understood opens the reply when this message told something (and on a bare answer)
         told = (states_facts({k: v for k, v in new.items() if k != "events"}) if new.get("_hypothetical")
                 else states_facts(new)) or not states_facts(old)
@@ -795,11 +837,21 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
         else:  # someone describing the enterprise wants its benefits first; penalties only when nothing else is open
             questions = (follow_up_questions([r for r in scope if r["kind"] == "incentive"], profile, as_of)
                          or follow_up_questions([r for r in scope if r["kind"] == "penalty"], profile, as_of))
+        related, related_cits = related_passages(db, kb, message, named, results) \
+            if intent in ("why_not", "what_if") else ("", [])
+        if related:
+            reply += "\n相关条款：\n" + related
         if questions:
             reply += "\n还需要您补充：" + "".join(f"\n· {q['question']}（{q['why']}）" for q in questions)
-        citations = [m["citation"] for r in results if r["status"] == "applies" and (not kind or r["kind"] == kind)
-                     for m in r["measures"]] or failed_citations(results, kind) or [q["citation"] for q in questions]
-    kept = {k: v for k, v in kept.items() if k not in ("_last_question", "_list")}
+        applying = [r for r in results if r["status"] == "applies" and (not kind or r["kind"] == kind)]
+        citations = ([m["citation"] for r in applying for m in r["measures"]]
+                     + [c["citation"] for r in applying for c in r["conditions"]
+                        if c["status"] == "met" and c["citation"].get("path")]) \
+            or failed_citations(results, kind) or [q["citation"] for q in questions]
+        citations += related_cits
+    kept = {k: v for k, v in kept.items() if k not in ("_last_question", "_list", "_speaker", "_scope")}
+    if old.get("_scope") and not named.documents():
+        kept["_scope"] = old["_scope"]
     if questions:
         kept["_last_question"] = {"key": questions[-1].pop("_ref"), "field": questions[-1]["field"]}
         kept["_attested_text"] = {**kept.get("_attested_text", {}),
@@ -809,6 +861,11 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
         q.pop("_ref", None)
     if listing:
         kept["_list"] = listing
+    if speaker:
+        kept["_speaker"] = speaker
+    scope_now = named.documents() or (info.get("docs") if isinstance(info.get("docs"), list) else None)
+    if scope_now:
+        kept["_scope"] = scope_now
     out = {"session_id": session_id, "intent": intent, "reply": reply,
            "facts": public_facts(kept),
            "understood": understood(kept),

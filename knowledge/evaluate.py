@@ -198,6 +198,9 @@ def denial_covers(denial: dict, want: dict, years: Optional[float]) -> bool:
     if span is not None and (years is None or span < years):
         return False
     for key in QUALIFIERS:
+        # the unit's own denial ("公司…没有失信行为") covers a question about the unit, which names no subject
+        if key == "subject" and denial.get(key) == "unit" and want.get(key) in (None, "unit"):
+            continue
         if key in denial and denial[key] is not None and want.get(key) != denial[key]:
             return False
     if denial.get("fatal") and not isinstance(want.get("fatalities"), dict):

@@ -188,7 +188,11 @@ def clauses_at(kb: dict, refs: list[LabelRef], doc_ids: Optional[list[str]] = No
         if ok:
             hits.append(c)
     exact = [c for c in hits if path_label_kind(c["path"][-1])[0] == refs[-1].kind]
-    return exact or hits
+    if hits or len(refs) > 1:
+        return exact or hits
+    # "第7条" of a document whose items are numbered 7、: the number, whatever the label's kind
+    return [c for c in kb["clauses"].values() if c["path"] and (doc_ids is None or c["document_id"] in doc_ids)
+            and path_label_kind(c["path"][-1])[1] == refs[-1].number]
 
 
 def department_mentions(ix: KBIndex, message: str) -> list[Mention]:
