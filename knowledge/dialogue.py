@@ -212,10 +212,21 @@ def mask(message: str, mentions: list[Mention]) -> str:
 def particular_words(message: str, named: Named) -> list[str]:
     """Words of a question beyond a place, a title and the measures in general ("信用良好" in
     "北京市安全生产条例对信用良好的生产经营单位有什么规定"): it asks about something in particular."""
-    general = set(query_words()["overview_words"])
     text = mask(message, named.titles)
-    words = [w for w in query_tokens(text) if w not in general and not re.fullmatch(r"＿+", w)]
+    words = [w for w in query_tokens(text) if not is_general(w) and not re.fullmatch(r"＿+", w)]
     return [w for w in words if not find_regions(w)]
+
+@lru_cache(maxsize=4096)
+def is_general(word: str) -> bool:
+    """A word made only of the general words of a question about measures (守信联合激励 = 守信+联合+激励)."""
+    general = set(query_words()["overview_words"])
+    ok = [True] + [False] * len(word)
+    for i in range(len(word)):
+        if ok[i]:
+            for w in general:
+                if word.startswith(w, i):
+                    ok[i + len(w)] = True
+    return ok[-1]
 
 def statement_facts(message: str, named: Named, as_of: date) -> dict:
     """parse_facts over the message with document titles blanked; a place or an industry that only occurs
@@ -244,7 +255,7 @@ def route(message: str, new: dict, session: dict, named: Named) -> tuple[str, di
     asked_depts = [d for d in named.departments if any(a <= d.start < b for a, b in spans)]
     # a place alone in a question that does not speak of "we" ("无锡对守信企业有哪些激励？") scopes the documents
     place_only = question_only and not any(k not in ("region",) and not k.startswith("_") for k in new)
-    stated = any(not k.startswith("_") and (k != "region" or not (named.departments or named.titles or place_only))
+    stated = any(not k.startswith("_") and (k != "region" or not (named.titles or place_only))
                  for k in new) \
         and not (question_only and asked_depts and not c["described_enterprise"].search(message))
     case = stated and c["described_enterprise"].search(message)  # staff describing an enterprise (有家企业…它能…)
