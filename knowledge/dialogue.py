@@ -1,7 +1,8 @@
 """Chat turns: intent, facts merged across turns (a correction replaces), which question decides most.
 
 `ask(db_path, message, session_id, as_of)` → the contract shape {session_id, reply, facts, questions, results,
-citations}. Sessions live in the KB's SQLite, so a conversation survives a restart.
+citations}. The KB is only read; sessions live in their own SQLite file (knowledge/sessions.py), so a
+conversation survives a restart.
 """
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ from nlp.departments import canonical_department
 from nlp.facts import parse_facts
 from nlp.regions import contains
 
-from .db import now, open_db
 from nlp.predicates import attestation_only
 from nlp.profile_schema import facts as declared_facts
 
 from .evaluate import attestation_question, describe_event, evaluate, evaluate_predicate, labels, show
-from .queries import load_kb
+from .queries import cached_kb
+from .sessions import SessionConflict, SessionStore, resolve_path
 
 NLP_DATA = Path(__file__).resolve().parent.parent / "nlp" / "data"
 KIND_CN = {"incentive": "激励", "penalty": "惩戒", "other": "其他"}
@@ -455,27 +456,33 @@ HELP = ("我可以帮您：① 根据企业情况判断能享受哪些守信激�
 
 # ---- sessions -----------------------------------------------------------------------------------
 
-def load_session(db, session_id: Optional[str]) -> tuple[str, dict]:
+def load_session(store: SessionStore, session_id: Optional[str]) -> tuple[str, dict]:
     if session_id:
-        rows = list(db["sessions"].rows_where("id = ?", [session_id]))
-        if rows:
-            return session_id, json.loads(rows[0]["facts"] or "{}")
-        return session_id, {}
+        return session_id, store.load(session_id)
     return uuid.uuid4().hex[:12], {}
 
-def save_turn(db, session_id: str, facts: dict, message: str, reply: dict) -> None:
-    with db.atomic():
-        exists = db["sessions"].count_where("id = ?", [session_id])
-        db["sessions"].upsert({"id": session_id, "facts": json.dumps(facts, ensure_ascii=False),
-                               "updated_at": now(), **({} if exists else {"created_at": now()})}, pk="id")
-        n = db.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM turns WHERE session_id = ?", [session_id]).fetchone()[0]
-        db["turns"].insert({"session_id": session_id, "n": n, "message": message,
-                            "reply": json.dumps(reply, ensure_ascii=False), "at": now()})
+def save_turn(store: SessionStore, session_id: str, facts: dict, message: str, reply: dict) -> None:
+    store.save_turn(session_id, facts, message, reply)  # SessionConflict if another turn saved meanwhile
 
-def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_of: Optional[date] = None) -> dict:
+TURN_TRIES = 8
+
+def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_of: Optional[date] = None,
+        sessions_path: Optional[Path] = None) -> dict:
+    """One turn. The session is kept beside the KB (kb.sessions.sqlite) unless sessions_path says where; a turn
+    that raced another turn of its session is re-run on the facts that one saved, so neither is lost."""
+    cached_kb(db_path)  # KBError before any session file is made
+    with SessionStore(resolve_path(db_path, sessions_path)) as store:
+        for _ in range(TURN_TRIES - 1):
+            try:
+                return turn(db_path, store, message, session_id, as_of)
+            except SessionConflict:
+                continue
+        return turn(db_path, store, message, session_id, as_of)
+
+def turn(db_path: str | Path, store: SessionStore, message: str, session_id: Optional[str],
+         as_of: Optional[date]) -> dict:
     as_of = as_of or date.today()
-    db = open_db(db_path)
-    session_id, old = load_session(db, session_id)
+    session_id, old = load_session(store, session_id)
     new = parse_facts(message, as_of)
     answer = yes_or_no(message) if old.get("_last_attested") else None
     if answer is not None:  # 是 / 没有 to the yes/no question asked last
@@ -496,7 +503,7 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
     else:
         facts = kept = merge_facts(old, new, correction)
     intent, info = detect_intent(message, new)
-    kb = load_kb(db)
+    kb = cached_kb(db_path)
     results: list[dict] = []
     citations: list[dict] = []
     questions: list[dict] = []
@@ -536,7 +543,7 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
            "facts": public_facts(kept),
            "questions": [q["question"] for q in questions], "question_details": questions,
            "results": results, "citations": citations}
-    save_turn(db, session_id, kept, message, {"reply": reply, "questions": out["questions"]})
+    save_turn(store, session_id, kept, message, {"reply": reply, "questions": out["questions"]})
     return out
 
 def yes_or_no(message: str) -> Optional[bool]:
