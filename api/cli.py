@@ -24,7 +24,8 @@ def fail(message: str, code: int = 1) -> None:
 
 DbOption = Annotated[Path, typer.Option("--db", help="SQLite knowledge base file")]
 SessionsOption = Annotated[Optional[Path], typer.Option(
-    "--sessions", help="SQLite file for chat sessions (default: <kb stem>.sessions.sqlite beside the KB)")]
+    "--sessions", envvar="XINYI_SESSIONS",
+    help="SQLite file for chat sessions (default: <kb stem>.sessions.sqlite beside the KB)")]
 
 
 @app.command()

@@ -94,6 +94,9 @@ class SessionStore:
             if self.db.journal_mode != "wal":
                 self.db.execute("PRAGMA journal_mode = wal")
             self.migrate()
+        except SessionError:
+            self.close()
+            raise
         except (sqlite3.DatabaseError, OSError) as exc:
             self.close()
             raise SessionError(f"{self.path}: cannot use this file for chat sessions ({exc})") from None
@@ -117,13 +120,16 @@ class SessionStore:
         db = self.db
         if db is None:
             raise SessionError(f"{self.path}: no session file here")
-        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # another writer held the lock past the busy timeout
+            raise SessionError(f"{self.path}: {exc} (waited {BUSY_TIMEOUT_S:g} s)") from None
         try:
             yield db
+            db.execute("COMMIT")
         except BaseException:
             db.rollback()
             raise
-        db.execute("COMMIT")
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:

@@ -82,6 +82,14 @@ def test_sessions_path_setting_and_an_old_kb_with_session_rows(kb, tmp_path):
     assert not kb.with_name("kb.sessions.sqlite").exists()
 
 
+def test_a_session_file_that_cannot_be_made_is_503(kb, tmp_path):
+    (tmp_path / "a_file").write_text("")
+    with serving(kb, sessions_path=tmp_path / "a_file" / "sessions.sqlite") as base:
+        r = httpx.post(f"{base}/v1/chat", json={"message": "我们在无锡"}, timeout=60)
+        assert r.status_code == 503 and r.json()["error"].startswith("session store unavailable: ")
+        assert httpx.get(f"{base}/v1/sessions/abc", timeout=30).status_code == 404
+
+
 def test_delete_forgets_the_conversation(kb):
     with serving(kb) as base, httpx.Client(base_url=base, timeout=60) as client:
         first = post(base, "我们在无锡，是危险化学品储存企业，标准化二级")
