@@ -217,7 +217,8 @@ def sessions_delete(session_id: SessionId, db: OptionalDb = None, sessions: Sess
     if not deleted:
         fail(f"no session with id {session_id!r} in {store.path}")
     if as_json:
-        emit({"session_id": session_id, "deleted": True, "turns": len(found["turns"]), "sessions_path": str(store.path)})
+        emit({"session_id": session_id, "deleted": True, "turns": len(found["turns"]),
+              "sessions_path": str(store.path)})
     else:
         sys.stdout.write(f"deleted session {session_id} ({len(found['turns'])} turns) from {store.path}\n")
 
