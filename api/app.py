@@ -1,5 +1,6 @@
 """create_app(Settings) → the FastAPI app serving the KB read-only. Example:
     uvicorn --factory 'api.app:app_from_env'   (XINYI_DB=kb.sqlite)   or   xinyi serve --db kb.sqlite
+Chat sessions are written to their own file (XINYI_SESSIONS, default kb.sessions.sqlite beside the KB).
 """
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,9 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from knowledge.check import ProfileError
 from knowledge.db import KBError
+from knowledge.sessions import SessionConflict, SessionError
 
 from .deps import APIError
-from .routes import chat, check, clauses, conditions, documents, measures
+from .routes import chat, check, clauses, conditions, documents, measures, sessions
 
 LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
@@ -25,10 +28,13 @@ LOCATIONS = {"body", "query", "path", "header", "cookie"}
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = Path("kb.sqlite")
+    sessions_path: Optional[Path] = None  # chat sessions; None: <kb stem>.sessions.sqlite beside the KB
 
     @classmethod
     def from_env(cls) -> "Settings":
-        return cls(db_path=Path(os.environ.get("XINYI_DB", "kb.sqlite")))
+        sessions = os.environ.get("XINYI_SESSIONS")
+        return cls(db_path=Path(os.environ.get("XINYI_DB", "kb.sqlite")),
+                   sessions_path=Path(sessions) if sessions else None)
 
 
 def error(status: int, message: str, field: str | None = None) -> JSONResponse:
@@ -63,6 +69,14 @@ async def on_kb(request: Request, exc: KBError) -> JSONResponse:
     return error(503, f"knowledge base unavailable: {exc}")
 
 
+async def on_sessions(request: Request, exc: SessionError) -> JSONResponse:
+    return error(503, f"session store unavailable: {exc}")
+
+
+async def on_conflict(request: Request, exc: SessionConflict) -> JSONResponse:
+    return error(409, f"session {exc}: too many turns at once; send this one again", "session_id")
+
+
 async def on_api(request: Request, exc: APIError) -> JSONResponse:
     return error(exc.status, exc.error, exc.field)
 
@@ -77,11 +91,14 @@ def create_app(settings: Settings) -> FastAPI:
                   description="Safety-production credit policies: documents, 措施清单, 行为清单, clause search, "
                               "and which incentives or penalties apply to an enterprise, with citations.")
     app.state.settings = settings
-    for r in (documents.router, measures.router, clauses.router, conditions.router, check.router, chat.router):
+    for r in (documents.router, measures.router, clauses.router, conditions.router, check.router, chat.router,
+              sessions.router):
         app.include_router(r)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ProfileError, on_profile)
     app.add_exception_handler(KBError, on_kb)
+    app.add_exception_handler(SessionError, on_sessions)
+    app.add_exception_handler(SessionConflict, on_conflict)
     app.add_exception_handler(APIError, on_api)
     app.add_exception_handler(StarletteHTTPException, on_http)
     return app

@@ -1,4 +1,5 @@
-"""The `xinyi` command: thin commands over library calls; every command prints one JSON document."""
+"""The `xinyi` command: thin commands over library calls; the contract's commands print one JSON document
+(`xinyi sessions` prints text unless --json)."""
 from __future__ import annotations
 
 import json
@@ -22,6 +23,9 @@ def fail(message: str, code: int = 1) -> None:
 
 
 DbOption = Annotated[Path, typer.Option("--db", help="SQLite knowledge base file")]
+SessionsOption = Annotated[Optional[Path], typer.Option(
+    "--sessions", envvar="XINYI_SESSIONS",
+    help="SQLite file for chat sessions (default: <kb stem>.sessions.sqlite beside the KB)")]
 
 
 @app.command()
@@ -117,8 +121,10 @@ def check(db: DbOption,
 @app.command()
 def serve(db: DbOption,
           host: Annotated[str, typer.Option("--host", help="interface to listen on")] = "127.0.0.1",
-          port: Annotated[int, typer.Option("--port", help="TCP port")] = 8000) -> None:
-    """Serve the KB read-only over HTTP (OpenAPI at /docs). Example: xinyi serve --db kb.sqlite --port 8000"""
+          port: Annotated[int, typer.Option("--port", help="TCP port")] = 8000,
+          sessions: SessionsOption = None) -> None:
+    """Serve the KB read-only over HTTP (OpenAPI at /docs); chat sessions go to their own file.
+    Example: xinyi serve --db kb.sqlite --port 8000"""
     import uvicorn
     from api.app import Settings, create_app
     from knowledge.db import KBError, open_db
@@ -126,7 +132,7 @@ def serve(db: DbOption,
         open_db(db, readonly=True).conn.close()
     except KBError as exc:
         fail(str(exc))
-    uvicorn.run(create_app(Settings(db_path=db)), host=host, port=port)
+    uvicorn.run(create_app(Settings(db_path=db, sessions_path=sessions)), host=host, port=port)
 
 
 @app.command()
@@ -152,24 +158,93 @@ def measures(db: DbOption,
         emit(rows)
 
 
-if __name__ == "__main__":
-    main()
-
-
 @app.command()
 def ask(question: Annotated[str, typer.Argument(help="a question in Chinese")], db: DbOption,
         session: Annotated[Optional[str], typer.Option("--session", help="continue this conversation")] = None,
-        as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD, default today")] = None) -> None:
-    """Chat: facts from Chinese text, cited answers, and the follow-up questions that decide them.
+        as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD, default today")] = None,
+        sessions: SessionsOption = None) -> None:
+    """Chat: facts from Chinese text, cited answers, and the follow-up questions that decide them. The KB is
+    only read; the conversation is kept in the sessions file.
     Example: xinyi ask --db kb.sqlite "我们是无锡的危化品企业，标准化二级，能享受什么？\""""
     from knowledge.db import KBError
     from knowledge.dialogue import ask as ask_question
+    from knowledge.sessions import SessionConflict, SessionError
     day = parse_as_of(as_of)
     if not question.strip():
         fail("question: expected a non-empty Chinese question", 2)
     if not db.exists():
         fail(f"{db}: no knowledge base here; run `xinyi ingest corpus/ --db {db}` first")
     try:
-        emit(ask_question(db, question, session, day))
-    except KBError as exc:
+        emit(ask_question(db, question, session, day, sessions_path=sessions))
+    except (KBError, SessionError) as exc:
         fail(str(exc))
+    except SessionConflict:
+        fail(f"session {session}: too many turns at once; send this one again")
+
+
+sessions_app = typer.Typer(no_args_is_help=True, help="Chat sessions kept beside the KB: show or delete one.")
+app.add_typer(sessions_app, name="sessions")
+
+
+def open_sessions(db: Optional[Path], sessions: Optional[Path]):
+    from knowledge.sessions import SessionError, SessionStore, resolve_path
+    if db is None and sessions is None:
+        fail("--db or --sessions: say which knowledge base (or sessions file) the session belongs to", 2)
+    try:
+        path = resolve_path(db, sessions) if db else sessions
+        return SessionStore(path, create=False)
+    except SessionError as exc:
+        fail(str(exc))
+
+
+OptionalDb = Annotated[Optional[Path], typer.Option("--db", help="SQLite knowledge base file the chat used")]
+SessionId = Annotated[str, typer.Argument(help="the session_id of a chat answer")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON instead of text")]
+
+
+@sessions_app.command("delete")
+def sessions_delete(session_id: SessionId, db: OptionalDb = None, sessions: SessionsOption = None,
+                    as_json: JsonFlag = False) -> None:
+    """Forget a conversation and its turns; a later turn with this id starts empty.
+    Example: xinyi sessions delete --db kb.sqlite 3351144337fd"""
+    from knowledge.sessions import SessionError
+    with open_sessions(db, sessions) as store:
+        try:
+            found = store.get(session_id)
+            deleted = found is not None and store.delete(session_id)
+        except SessionError as exc:
+            fail(str(exc))
+    if not deleted:
+        fail(f"no session with id {session_id!r} in {store.path}")
+    if as_json:
+        emit({"session_id": session_id, "deleted": True, "turns": len(found["turns"]),
+              "sessions_path": str(store.path)})
+    else:
+        sys.stdout.write(f"deleted session {session_id} ({len(found['turns'])} turns) from {store.path}\n")
+
+
+@sessions_app.command("show")
+def sessions_show(session_id: SessionId, db: OptionalDb = None, sessions: SessionsOption = None,
+                  as_json: JsonFlag = False) -> None:
+    """A conversation: the facts gathered so far and every turn.
+    Example: xinyi sessions show --db kb.sqlite 3351144337fd --json"""
+    from knowledge.dialogue import public_facts
+    with open_sessions(db, sessions) as store:
+        found = store.get(session_id)
+    if found is None:
+        fail(f"no session with id {session_id!r} in {store.path}")
+    facts = public_facts(found["facts"])
+    if as_json:
+        emit({"session_id": session_id, "facts": facts, "created_at": found["created_at"],
+              "updated_at": found["updated_at"], "turns": found["turns"]})
+        return
+    lines = [f"session {session_id}: {len(found['turns'])} turns, {found['created_at']} – {found['updated_at']}",
+             "facts: " + json.dumps(facts, ensure_ascii=False)]
+    for t in found["turns"]:
+        lines.append(f"{t['n']}. {t['message']}")
+        lines.extend("   " + line for line in t["reply"].get("reply", "").splitlines())
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,4 @@
-"""Shared FastAPI dependencies: settings and a read-only KB connection per request."""
+"""Shared FastAPI dependencies: settings, a read-only KB connection and a session store per request."""
 from __future__ import annotations
 
 from typing import Annotated, Iterator
@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from sqlite_utils import Database
 
 from knowledge.db import open_db
+from knowledge.sessions import SessionStore, resolve_path
 
 
 class APIError(Exception):
@@ -30,3 +31,13 @@ def get_db(request: Request) -> Iterator[Database]:
 
 
 DB = Annotated[Database, Depends(get_db)]
+
+
+def get_sessions(request: Request) -> Iterator[SessionStore]:
+    """The chat session file, opened without creating it (a missing file holds no sessions)."""
+    settings = request.app.state.settings
+    with SessionStore(resolve_path(settings.db_path, settings.sessions_path), create=False) as store:
+        yield store
+
+
+Sessions = Annotated[SessionStore, Depends(get_sessions)]

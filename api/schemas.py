@@ -1,4 +1,4 @@
-"""The API's pydantic models: the check request body and the error shape. Everything else is plain dicts."""
+"""The API's pydantic models: request bodies, the error shape and a chat session. Everything else is plain dicts."""
 from __future__ import annotations
 
 from datetime import date
@@ -37,12 +37,32 @@ class ErrorBody(BaseModel):
     field: Optional[str] = None
 
 
+SESSION_ID = r"^[A-Za-z0-9_\-]+$"
+
+
+class SessionTurn(BaseModel):
+    n: int = Field(description="1 for the first turn")
+    message: str
+    reply: str
+    questions: list[str] = Field(description="the follow-up questions this turn asked")
+    at: str = Field(description="UTC, ISO 8601")
+
+
+class Session(BaseModel):
+    """A chat session: the facts gathered so far (as chat reports them) and every turn in order."""
+    session_id: str
+    facts: dict[str, Any]
+    created_at: str
+    updated_at: str
+    turns: list[SessionTurn]
+
+
 class ChatRequest(BaseModel):
     """One chat turn; pass the session_id of an earlier answer to continue that conversation."""
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"message": "我们是无锡的一家危险化学品储存企业，构成重大危险源，安全生产标准化二级并持续运行，三年内没有失信行为、"
                     "没有受过行政处罚、没有发生亡人事故。可以享受什么激励？", "as_of": "2026-11-22"}]})
 
-    session_id: Optional[str] = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    session_id: Optional[str] = Field(None, max_length=64, pattern=SESSION_ID)
     message: str = Field(min_length=1, max_length=2000, description="the question or statement, in Chinese")
     as_of: Optional[date] = Field(None, description="YYYY-MM-DD; default today")

@@ -3,12 +3,19 @@
     .venv/bin/python bench/run.py            # prints one line per figure: measured, target, ratio (≤ 1 is on target)
 
 Figures: ingest time per document (corpus/), in-process check latency per profile, batch evaluation rate
-(the design card's goal: 1,000,000 profiles in a minute, to be met by compiling predicates to SQL), and
-in-process chat latency. Nothing here is a unit test: targets are recorded, not asserted.
+(the design card's goal: 1,000,000 profiles in a minute, to be met by compiling predicates to SQL),
+in-process chat latency, and warm chat turns over HTTP: `xinyi serve` (uvicorn) in its own process on loopback,
+one keep-alive client, p50 and p99 over CHAT_TURNS turns after CHAT_WARMUP, cycling through an eligibility
+question with facts, a correction in that session, a where-is-it-written question, and an attestation asked and
+answered 是. Nothing here is a unit test: targets are recorded, not asserted.
 """
 from __future__ import annotations
 
+import math
+import os
 import random
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +30,20 @@ TARGETS = {
     "check_ms_per_profile": 50.0,
     "batch_profiles_per_s": 1_000_000 / 60,
     "ask_ms_per_turn": 500.0,
+    "chat_http_warm_p50_ms": None,
+    "chat_http_warm_p99_ms": 150.0,
 }
+CHAT_TURNS, CHAT_WARMUP = 250, 20
+AS_OF = "2026-11-22"
+# one cycle: (message, continue the session of the turn before)
+CHAT_CYCLE = [
+    ("我们是无锡的一家危险化学品储存企业，构成重大危险源，安全生产标准化二级并持续运行，三年内没有失信行为、没有受过行政处罚、"
+     "没有发生亡人事故。可以享受什么激励？", False),
+    ("说错了，我们是三级", True),
+    ("容缺受理出自哪条？", False),
+    ("我们是陈巴尔虎旗的企业，近三年没有失信行为、行政处罚和亡人事故，能享受哪些激励？", False),
+    ("是", True),
+]
 REGIONS = ["江苏省无锡市江阴市", "辽宁省营口市", "辽宁省大连市庄河市", "内蒙古自治区呼伦贝尔市陈巴尔虎旗", "安徽省淮南市",
            "浙江省湖州市安吉县"]
 EVENTS = ["accident", "administrative_penalty", "dishonest_act", "refused_order", "blacklisted"]
@@ -49,6 +69,54 @@ def timed(fn, *args):
     return out, time.perf_counter() - t
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chat_over_http(db: Path) -> list[float]:
+    """Seconds per chat turn, client side, against `xinyi serve` in a process of its own (warm-up not counted)."""
+    import httpx
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--db", str(db), "--port", str(port)],
+                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if client.get("/v1/documents").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("xinyi serve did not start")
+                time.sleep(0.1)
+            times, session = [], None
+            for i in range(CHAT_WARMUP + CHAT_TURNS):
+                message, follow_up = CHAT_CYCLE[i % len(CHAT_CYCLE)]
+                body = {"message": message, "as_of": AS_OF, **({"session_id": session} if follow_up else {})}
+                t = time.perf_counter()
+                r = client.post("/v1/chat", json=body)
+                elapsed = time.perf_counter() - t
+                r.raise_for_status()
+                session = r.json()["session_id"]
+                if i >= CHAT_WARMUP:
+                    times.append(elapsed)
+            return times
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest rank: the smallest value with at least q of them at or below it."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
 def main() -> None:
     from knowledge.db import open_db
     from knowledge.dialogue import ask
@@ -70,20 +138,27 @@ def main() -> None:
     questions = ["我们是无锡的一家危险化学品储存企业，构成重大危险源，安全生产标准化二级并持续运行，三年内没有失信行为、没有受过行政处罚、"
                  "没有发生亡人事故。可以享受什么激励？", "容缺受理出自哪条？", "市财政局负责哪些激励措施？"]
     _, ask_s = timed(lambda: [ask(db, q, None, as_of) for q in questions])
+    http_s = chat_over_http(db)
 
     measured = {
         "ingest_s_per_document": ingest_s / docs,
         "check_ms_per_profile": batch_s / len(profiles) * 1000,
         "batch_profiles_per_s": len(profiles) / batch_s,
         "ask_ms_per_turn": ask_s / len(questions) * 1000,
+        "chat_http_warm_p50_ms": percentile(http_s, 0.50) * 1000,
+        "chat_http_warm_p99_ms": percentile(http_s, 0.99) * 1000,
     }
     print(f"{'figure':26} {'measured':>12} {'target':>12} {'ratio':>8}")
     for name, value in measured.items():
         target = TARGETS[name]
+        if target is None:
+            print(f"{name:26} {value:12.2f} {'—':>12} {'—':>8}")
+            continue
         higher_is_better = name.endswith("_per_s")
         ratio = target / value if higher_is_better else value / target
         print(f"{name:26} {value:12.2f} {target:12.2f} {ratio:8.2f}")
     print("ratio = measured/target for times, target/measured for rates; ≤ 1 meets the target")
+    print(f"chat_http_*: {len(http_s)} turns after {CHAT_WARMUP} of warm-up, `xinyi serve` on loopback, one client")
 
 
 if __name__ == "__main__":

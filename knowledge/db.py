@@ -56,6 +56,7 @@ def initial(db: sqlite_utils.Database) -> None:
 
 @migration("0002_sessions")
 def sessions(db: sqlite_utils.Database) -> None:
+    # where chat kept sessions before knowledge/sessions.py gave them a file of their own; left as it is
     db["sessions"].create({"id": str, "facts": str, "created_at": str, "updated_at": str}, pk="id")
     db["turns"].create({"session_id": str, "n": int, "message": str, "reply": str, "at": str},
                        pk=("session_id", "n"))

@@ -6,6 +6,8 @@ departments, article labels: knowledge/kbindex.py); facts come only from what th
 enterprise, each kept with the words it came from, and the reply opens with them (我理解的情况). Questions
 about the documents (an article, a department's duties, a place's measures, a comparison, a procedure, what a
 clause says) are answered from the clauses (knowledge/answers.py), never with help text instead of an answer.
+The KB is only read; sessions live in their own SQLite file (knowledge/sessions.py), so a conversation
+survives a restart and publishing the KB publishes nothing an enterprise said.
 """
 from __future__ import annotations
 
@@ -25,15 +27,16 @@ from nlp.predicates import attestation_only, grammar
 from nlp.regions import find_regions
 from nlp.profile_schema import event_fields, facts as declared_facts
 
-from .answers import (LIST_TOP, KIND_CN, answer_article, answer_conditions, answer_compare, answer_department, answer_overview,
-                      answer_passages, cite, clause_ref, doc_name, measure_lines, printed_path, query_tokens,
-                      query_words, whole_sentences)
-from .db import now, open_db
+from .answers import (LIST_TOP, KIND_CN, answer_article, answer_conditions, answer_compare, answer_department,
+                      answer_overview, answer_passages, cite, clause_ref, doc_name, measure_lines, printed_path,
+                      query_tokens, query_words, whole_sentences)
+from .db import open_db
 from .evaluate import (attestation_question, describe_event, evaluate, evaluate_predicate, event_in_window,
                        event_match, family, labels, show, years_before)
 from .kbindex import (short_place, LabelRef, Mention, clauses_at, department_mentions, documents_of_places, kb_index,
                       label_refs, title_mentions)
-from .queries import load_kb
+from .queries import cached_kb
+from .sessions import SessionConflict, SessionStore, resolve_path
 
 NLP_DATA = Path(__file__).resolve().parent.parent / "nlp" / "data"
 
@@ -752,11 +755,33 @@ def answer_procedure(db, kb: dict, procedure: str, message: str, docs: Optional[
     scope = "、".join(doc_name(kb["documents"][d]) for d in docs) if docs else "已收录的文件"
     return f"{scope}没有写明{p['label']}的具体程序，可以向发布文件的部门咨询。", []
 
-def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_of: Optional[date] = None) -> dict:
+TURN_TRIES = 8
+
+def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_of: Optional[date] = None,
+        sessions_path: Optional[Path] = None) -> dict:
+    """One turn. The session is kept beside the KB (kb.sessions.sqlite) unless sessions_path says where; a turn
+    that raced another turn of its session is re-run on the facts that one saved, so neither is lost."""
+    cached_kb(db_path)  # KBError before any session file is made
+    with SessionStore(resolve_path(db_path, sessions_path)) as store:
+        for _ in range(TURN_TRIES - 1):
+            try:
+                return turn(db_path, store, message, session_id, as_of)
+            except SessionConflict:
+                continue
+        return turn(db_path, store, message, session_id, as_of)
+
+def turn(db_path: str | Path, store: SessionStore, message: str, session_id: Optional[str],
+         as_of: Optional[date]) -> dict:
     as_of = as_of or date.today()
-    db = open_db(db_path)
-    session_id, old = load_session(db, session_id)
-    kb = load_kb(db)
+    session_id, old = load_session(store, session_id)
+    kb = cached_kb(db_path)
+    db = open_db(db_path, readonly=True)  # the FTS index, for questions about what the clauses say
+    try:
+        return answer_turn(db, kb, store, message, session_id, old, as_of)
+    finally:
+        db.conn.close()
+
+def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str, old: dict, as_of: date) -> dict:
     named = named_in(kb, message)
     new = statement_facts(message, named, as_of)
     answer = yes_or_no(message) if old.get("_last_question") else None
@@ -882,7 +907,7 @@ def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_
            "understood": understood(kept),
            "questions": [q["question"] for q in questions], "question_details": questions,
            "results": results, "citations": dedupe(citations)}
-    save_turn(db, session_id, kept, message, {"reply": reply, "questions": out["questions"]})
+    save_turn(store, session_id, kept, message, {"reply": reply, "questions": out["questions"]})
     return out
 
 def dedupe(citations: list[dict]) -> list[dict]:
@@ -902,22 +927,13 @@ def replay_list(db, kb: dict, listing: dict, limit: Optional[int] = None) -> tup
 
 # ---- sessions -----------------------------------------------------------------------------------
 
-def load_session(db, session_id: Optional[str]) -> tuple[str, dict]:
+def load_session(store: SessionStore, session_id: Optional[str]) -> tuple[str, dict]:
     if session_id:
-        rows = list(db["sessions"].rows_where("id = ?", [session_id]))
-        if rows:
-            return session_id, json.loads(rows[0]["facts"] or "{}")
-        return session_id, {}
+        return session_id, store.load(session_id)
     return uuid.uuid4().hex[:12], {}
 
-def save_turn(db, session_id: str, facts: dict, message: str, reply: dict) -> None:
-    with db.atomic():
-        exists = db["sessions"].count_where("id = ?", [session_id])
-        db["sessions"].upsert({"id": session_id, "facts": json.dumps(facts, ensure_ascii=False),
-                               "updated_at": now(), **({} if exists else {"created_at": now()})}, pk="id")
-        n = db.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM turns WHERE session_id = ?", [session_id]).fetchone()[0]
-        db["turns"].insert({"session_id": session_id, "n": n, "message": message,
-                            "reply": json.dumps(reply, ensure_ascii=False), "at": now()})
+def save_turn(store: SessionStore, session_id: str, facts: dict, message: str, reply: dict) -> None:
+    store.save_turn(session_id, facts, message, reply)  # SessionConflict if another turn saved meanwhile
 
 def yes_or_no(message: str) -> Optional[bool]:
     """A bare answer to a yes/no question (是 / 对 / 有 … 没有 / 不是 / 否), or None when it says more."""

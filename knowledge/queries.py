@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import json
+import threading
+from pathlib import Path
 from typing import Any, Optional
 
 import sqlite_utils
+
+from .db import open_db
 
 
 def loads(value: Optional[str], default: Any = None) -> Any:
@@ -99,3 +103,47 @@ def load_kb(db: sqlite_utils.Database) -> dict:
         "conditions": {c["id"]: c for c in kb["conditions"]},
         "rules": kb["rules"],
     }
+
+
+KB_CACHE_SIZE = 4
+_kb_cache: dict[Path, tuple[tuple, dict]] = {}
+_kb_cache_lock = threading.Lock()
+
+
+def kb_stamp(path: Path) -> tuple:
+    """What changes when the file is written: mtime, size and the SQLite header's file change counter
+    (bytes 24–27, bumped by every commit in rollback-journal mode), plus the same for a `-wal` file."""
+    st = path.stat()
+    with path.open("rb") as f:
+        counter = f.read(28)[24:28]
+    wal = path.with_name(path.name + "-wal")
+    wst = wal.stat() if wal.exists() else None
+    return (st.st_mtime_ns, st.st_size, counter, wst and (wst.st_mtime_ns, wst.st_size))
+
+
+def cached_kb(path: str | Path) -> dict:
+    """load_kb for a KB file, reused while the file is unchanged (a re-ingest is seen on the next call).
+    Opens the file read-only; raises KBError when there is no usable KB. The dict is shared between turns and
+    threads: callers must not change it."""
+    key = Path(path).resolve()
+    try:
+        stamp = kb_stamp(key)
+    except OSError:
+        stamp = None
+    with _kb_cache_lock:
+        hit = _kb_cache.get(key)
+    if stamp is not None and hit and hit[0] == stamp:
+        return hit[1]
+    db = open_db(path, readonly=True)  # KBError for a missing or foreign file
+    try:
+        kb = load_kb(db)
+    finally:
+        db.conn.close()
+    if stamp is None:
+        return kb
+    with _kb_cache_lock:
+        _kb_cache.pop(key, None)
+        _kb_cache[key] = (stamp, kb)
+        while len(_kb_cache) > KB_CACHE_SIZE:
+            _kb_cache.pop(next(iter(_kb_cache)))
+    return kb

@@ -38,10 +38,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(db: Path):
-    """uvicorn in a background thread on a free loopback port; yields the base URL."""
+def serving(db: Path, **settings):
+    """uvicorn in a background thread on a free loopback port; yields the base URL. `settings`: further
+    Settings fields, e.g. sessions_path."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(db_path=db)), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(Settings(db_path=db, **settings)), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -1,1 +1,1 @@
-"""One router per resource: documents, measures, clauses, conditions, check."""
+"""One router per resource: documents, measures, clauses, conditions, check, chat, sessions."""

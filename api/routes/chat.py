@@ -14,8 +14,9 @@ router = APIRouter(prefix="/v1", tags=["chat"])
 
 
 @router.post("/chat", summary="Chat in Chinese: facts accumulate per session; cited answers and deciding questions",
-             responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
+             responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
 def chat(body: ChatRequest, settings: Annotated[object, Depends(get_settings)]) -> dict:
     if not body.message.strip():
         raise APIError(422, "message: must not be blank", "message")
-    return ask(settings.db_path, body.message, body.session_id, body.as_of or date.today())
+    return ask(settings.db_path, body.message, body.session_id, body.as_of or date.today(),
+               sessions_path=settings.sessions_path)
