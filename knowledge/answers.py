@@ -107,22 +107,33 @@ def document_frequency(db, word: str) -> int:
     return rows[0][0] if rows else 0
 
 
+def concepts_of(words: list[str]) -> list[list[str]]:
+    """Each question word with the other wordings a clause may use for it (query_words.json synonyms)."""
+    syn = query_words()["synonyms"]
+    return [[w, *[x for x in syn.get(w, []) if x != w]] for w in words]
+
+
 def rank_clauses(db, kb: dict, words: list[str], doc_ids: Optional[list[str]] = None,
                  must_any: Optional[list[str]] = None) -> list[tuple[float, dict]]:
-    """Clauses best covering the words (each weighted by how rare it is among clauses), best first.
-    Candidates come from the FTS index; `must_any` keeps only clauses holding one of those words."""
+    """Clauses best covering the question's words (each weighted by how rare it is among clauses; a word is
+    covered by any of its wordings), best first. Candidates come from the FTS index; `must_any` keeps only
+    clauses holding one of those words."""
     if not words:
         return []
     import math
     total = max(1, len(kb["clauses"]))
-    weight = {w: math.log(1 + total / (1 + document_frequency(db, w))) * (3 if must_any and w in must_any else 1)
-              for w in words}
-    match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+    concepts = concepts_of(words)
+    weight = {c[0]: math.log(1 + total / (1 + document_frequency(db, c[0]))) * (3 if must_any and c[0] in must_any else 1)
+              for c in concepts}
+    every = list(dict.fromkeys(x for c in concepts for x in c))
+    match = " OR ".join('"' + w.replace('"', '""') + '"' for w in every)
     rows = _fts(db, "SELECT s.clause_id FROM clause_search_fts JOIN clause_search s ON s.rowid = clause_search_fts.rowid "
                     "WHERE clause_search_fts MATCH ? ORDER BY bm25(clause_search_fts) LIMIT 400", [match])
     ids = [r[0] for r in rows]
-    if not ids:  # an index that lost its FTS table: a scan still answers
-        ids = [c["id"] for c in kb["clauses"].values() if any(w in simplified(c["text"]) for w in words)]
+    if doc_ids is not None or not ids:  # a scope, or an index that lost its FTS table: a scan of the scope
+        ids = list(dict.fromkeys(ids + [c["id"] for c in kb["clauses"].values()
+                                        if (doc_ids is None or c["document_id"] in doc_ids)
+                                        and any(w in simplified(c["text"]) for w in every)]))
     scored = []
     full = sum(weight.values())
     for cid in ids:
@@ -132,19 +143,29 @@ def rank_clauses(db, kb: dict, words: list[str], doc_ids: Optional[list[str]] = 
         text = simplified(c["text"])
         if must_any and not any(w in text for w in must_any):
             continue
-        got = sum(weight[w] for w in words if w in text)
+        got = sum(weight[con[0]] * (1 if con[0] in text else 0.8) for con in concepts if any(x in text for x in con))
         if got:  # the preamble (no label) only when no numbered clause says it
             scored.append((got / full - len(text) / 1e6 - (0.2 if not c["path"] else 0), c))
     scored.sort(key=lambda x: -x[0])
     return scored
 
 
+def scoped_tokens(kb: dict, question: str, doc_ids: Optional[list[str]]) -> list[str]:
+    """The question's words, without the places and title words that only say which documents are meant."""
+    from nlp.regions import find_regions
+    words = query_tokens(question)
+    if not doc_ids:
+        return words
+    titles = "".join(kb["documents"][d].get("title") or "" for d in doc_ids)
+    return [w for w in words if not find_regions(w) and w not in titles or len(words) == 1]
+
+
 def answer_passages(db, kb: dict, question: str, doc_ids: Optional[list[str]] = None,
                     extra: Optional[list[str]] = None, must_any: Optional[list[str]] = None,
-                    topic: Optional[str] = None) -> tuple[str, list[dict], bool]:
+                    topic: Optional[str] = None, top: int = 3) -> tuple[str, list[dict], bool]:
     """What the documents say about the question: the clauses covering its words best. Returns
     (reply, citations, found); found is False when nothing covers enough of the question."""
-    words = query_tokens(question)
+    words = scoped_tokens(kb, question, doc_ids)
     words += [w for w in (must_any or []) if w in simplified(question) and w not in words]
     scored = rank_clauses(db, kb, words, doc_ids, must_any)
     # a topic's own words already hold every candidate to the subject, so less of the question must be covered
@@ -153,7 +174,7 @@ def answer_passages(db, kb: dict, question: str, doc_ids: Optional[list[str]] = 
         scope = "、".join(doc_name(kb["documents"][d]) for d in doc_ids) if doc_ids else "已收录的文件"
         return f"{scope}中没有找到关于“{what}”的规定。", [], False
     best = scored[0][0]
-    keep = [c for s, c in scored if s >= best * 0.85][:3]
+    keep = [c for s, c in scored if s >= best * 0.85][:top]
     lines, cits = [], []
     for c in keep:
         doc = kb["documents"][c["document_id"]]

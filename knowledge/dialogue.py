@@ -168,7 +168,7 @@ def search_terms(message: str) -> list[str]:
         if any(q in part for q in quoted):
             continue  # the quoted term stands for this part
         t = intent_cues()["where_filler"].sub("", part).strip()
-        if len(t) >= 2:
+        if len(t) >= 2 and not (quoted and not [w for w in query_tokens(t) if not is_general(w) and not find_regions(w)]):
             terms.append(t)
     return quoted + terms
 
@@ -491,7 +491,7 @@ def related_passages(db, kb: dict, message: str, named: Named, results: list[dic
     if not asked or not particular_words(asked, named):
         return "", []
     docs = list(dict.fromkeys(r["document_id"] for r in relevant(results))) or None
-    reply, cits, found = answer_passages(db, kb, asked, docs)
+    reply, cits, found = answer_passages(db, kb, " ".join(particular_words(asked, named)), docs)
     return (reply, cits) if found else ("", [])
 
 def failed_citations(results: list[dict], kind: Optional[str]) -> list[dict]:
@@ -701,9 +701,9 @@ def find_passages(kb: dict, term: str, docs: Optional[list[str]] = None) -> list
     """Measures (then clauses) that contain the term; failing that, those sharing most of its words."""
     measures = [m for m in kb["measures"].values() if docs is None or m["document_id"] in docs]
     clauses = [c for c in kb["clauses"].values() if c["path"] and (docs is None or c["document_id"] in docs)]
-    hits = [m for m in measures if term in m["text"]]
-    if not hits:
-        hits = [c for c in clauses if term in c["text"]]
+    holding = [c for c in clauses if term in simplified(c["text"])]
+    parents = {c["parent_id"] for c in holding}
+    hits = [c for c in holding if c["id"] not in parents]  # the clause that says it, not the ones above it
     if hits:
         return hits
     words = token_set(term)
@@ -830,7 +830,10 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
         scope = info["docs"] or list(kb["documents"])
         reply, citations = answer_conditions(kb, scope, info["kind"])
     elif intent == "compare":
-        reply, citations = answer_compare(kb, info["groups"], info["kind"])
+        if particular_words(message, named):  # 两地在“容缺受理”上有什么不同: what each says about it
+            reply, citations = compare_passages(db, kb, message, info["groups"])
+        else:
+            reply, citations = answer_compare(kb, info["groups"], info["kind"])
     elif intent == "department":
         dept = info["dept"]
         printed = info.get("printed") or simplified(message)[dept.start:dept.end]
@@ -847,7 +850,8 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
         listing = {"intent": "overview", "docs": info["docs"] or list(kb["documents"]), "kind": info["kind"]}
         reply, citations = replay_list(db, kb, listing, LIST_TOP if len(listing["docs"]) == 1 else 3)
     elif intent == "passages":
-        reply, citations, _ = answer_passages(db, kb, message, info["docs"])
+        particular = particular_words(message, named)
+        reply, citations, _ = answer_passages(db, kb, " ".join(particular) if particular else message, info["docs"])
     elif intent == "unknown" and not states_facts(facts):
         reply = HELP
     else:
@@ -909,6 +913,18 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
            "results": results, "citations": dedupe(citations)}
     save_turn(store, session_id, kept, message, {"reply": reply, "questions": out["questions"]})
     return out
+
+def compare_passages(db, kb: dict, message: str, groups: list[list[str]]) -> tuple[str, list[dict]]:
+    """Each document's clauses on what a comparison asks about, side by side."""
+    lines, cits = [], []
+    for docs in groups:
+        doc = kb["documents"][docs[0]]
+        place = short_place(doc.get("jurisdiction"))
+        reply, found_cits, found = answer_passages(db, kb, " ".join(particular_words(message, Named([], [], [], []))),
+                                                   docs, top=2)
+        lines.append(f"{place or doc_name(doc)}：" + ("\n" + reply if found else f"{doc_name(doc)}没有相关规定。"))
+        cits += found_cits
+    return "\n".join(lines), cits
 
 def dedupe(citations: list[dict]) -> list[dict]:
     seen, out = set(), []
