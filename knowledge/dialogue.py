@@ -243,6 +243,16 @@ def statement_facts(message: str, named: Named, as_of: date) -> dict:
                 (new.get("_said") or {}).pop(key, None)
     return new
 
+def real_part(message: str) -> str:
+    """A message without what it supposes: in each sentence, the part from 如果/假如/要是… on."""
+    from nlp.facts import lexicon
+    cue = re.compile("|".join(map(re.escape, lexicon("hypothetical"))))
+    out = []
+    for sentence in re.findall(r"[^。！？!?；;\n]+[。！？!?；;\n]*", message):
+        m = cue.search(sentence)
+        out.append(sentence[:m.start()] if m else sentence)
+    return "".join(out)
+
 def states_facts(facts: dict) -> bool:
     return any(not k.startswith("_") for k in facts)
 
@@ -749,7 +759,9 @@ def answer_departments(kb: dict, kind: Optional[str]) -> tuple[str, list[dict]]:
 
 def answer_procedure(db, kb: dict, procedure: str, message: str, docs: Optional[list[str]]) -> tuple[str, list[dict]]:
     p = query_words()["procedures"][procedure]
-    reply, cits, found = answer_passages(db, kb, message, docs, extra=p["words"], must_any=p["words"], topic=p["label"])
+    particular = particular_words(message, Named([], [], [], []))
+    reply, cits, found = answer_passages(db, kb, " ".join(particular) or message, docs, must_any=p["words"],
+                                         topic=p["label"])
     if found:
         return f"关于{p['label']}，文件是这样规定的：\n" + reply, cits
     scope = "、".join(doc_name(kb["documents"][d]) for d in docs) if docs else "已收录的文件"
@@ -803,7 +815,9 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
         supposed = {**new, "events": [{**e, "date": e.get("date") or (None if e.get("date_from") else as_of.isoformat())}
                                       for e in new.get("events", [])]}
         facts = merge_facts(old, supposed)
-        kept = merge_facts(old, {k: v for k, v in new.items() if k == "_asked_kind"})
+        real = {k: v for k, v in statement_facts(real_part(message), named, as_of).items()
+                if k != "_hypothetical"} if intent == "what_if" else {}
+        kept = merge_facts(old, {**real, **{k: v for k, v in new.items() if k == "_asked_kind"}})
     else:
         facts = kept = merge_facts(old, new, correction, new_event)
     results: list[dict] = []
