@@ -6,8 +6,8 @@ Figures: ingest time per document (corpus/), in-process check latency per profil
 (the design card's goal: 1,000,000 profiles in a minute, to be met by compiling predicates to SQL),
 in-process chat latency, and warm chat turns over HTTP: `xinyi serve` (uvicorn) in its own process on loopback,
 one keep-alive client, p50 and p99 over CHAT_TURNS turns after CHAT_WARMUP, cycling through an eligibility
-question with facts, a correction in that session, a where-is-it-written question, and an attestation asked and
-answered 是. Nothing here is a unit test: targets are recorded, not asserted.
+question with facts, a correction in that session, a where-is-it-written question, an attestation asked and
+answered 是, an article lookup, a place's penalty list, a department's duties and a procedure. Nothing here is a unit test: targets are recorded, not asserted.
 """
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ CHAT_CYCLE = [
     ("容缺受理出自哪条？", False),
     ("我们是陈巴尔虎旗的企业，近三年没有失信行为、行政处罚和亡人事故，能享受哪些激励？", False),
     ("是", True),
+    ("无锡办法第十条的内容", False),
+    ("庄河对严重失信的企业都有哪些惩戒措施？列一下", False),
+    ("我是无锡市财政局的，对失信联合惩戒对象我们要做什么？", False),
+    ("信用修复要走什么流程", False),
 ]
 REGIONS = ["江苏省无锡市江阴市", "辽宁省营口市", "辽宁省大连市庄河市", "内蒙古自治区呼伦贝尔市陈巴尔虎旗", "安徽省淮南市",
            "浙江省湖州市安吉县"]
