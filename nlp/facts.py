@@ -266,10 +266,16 @@ def _has(text: str, bounds, start: int, end: int, name: str) -> bool:
     return bool(_words_at_bounds(text, start, end, lexicon(name), bounds))
 
 
+def _speaks(text: str, bounds, start: int, end: int) -> bool:
+    """Whether text[start:end] names the speaker: a self marker (我们, 我司…), or a clause opening with a bare
+    word for one's own firm (own_firm: "公司去年被罚过款", "单位没有重大危险源")."""
+    return _has(text, bounds, start, end, "self_marker") or any(
+        text.startswith(w, start) and start + len(w) <= end for w in lexicon("own_firm"))
+
+
 @lru_cache(maxsize=1)
 def _strong_cues() -> tuple[str, ...]:
-    """Cues that make a clause a question without a question mark: question_strong, ask verbs, and every
-    cue holding one. They are unambiguous words, so they are found anywhere: jieba's 怎么样 or 是否会 hide
+    """Cues that make a clause a question without a question mark: question_strong and every cue holding one. They are unambiguous words, so they are found anywhere: jieba's 怎么样 or 是否会 hide
     their 怎么 / 是否 from token boundaries."""
     strong = lexicon("question_strong")
     return (*strong, *(w for w in lexicon("question_cue") if any(s in w for s in strong)))
@@ -290,7 +296,7 @@ def _statement_end(text: str, bounds, start: int, end: int) -> int:
     cue_start, _, cue = cues[0]
     supposed = _has(text, bounds, start, cue_start, "hypothetical")
     if not supposed and (cue in lexicon("proposition_cue") or cue in lexicon("ask_verbs")
-                         or not _has(text, bounds, start, cue_start, "self_marker")):
+                         or not _speaks(text, bounds, start, cue_start)):
         return start
     return cue_start
 
@@ -319,14 +325,14 @@ def _speaker_parts(text: str, bounds, parts: list[tuple[int, int]], tail: str, s
     excluded = False    # inside the scope of another party, hearsay or a rule
     speaking = False    # an earlier clause of the sentence speaks for the speaker
     for (a, b), question in zip(parts, questions):
-        if _has(text, bounds, a, b, "self_marker"):
+        if _speaks(text, bounds, a, b):
             excluded = False  # "别的公司被罚了，我们没有": the speaker speaks again
         if _has(text, bounds, a, b, "other_party") or _rule_clause(text, bounds, a, b, sentence_end, asking, speaking):
             excluded = True
         if excluded:
             speaking = False
             continue
-        speaking = speaking or _has(text, bounds, a, b, "self_marker")
+        speaking = speaking or _speaks(text, bounds, a, b)
         end = _statement_end(text, bounds, a, b) if question else b
         if end > a:
             out.append((a, end))
@@ -341,7 +347,7 @@ def _rule_clause(text: str, bounds, start: int, end: int, sentence_end: int, ask
     heads = [(m.start(), m.end(), m.group()) for m in _alternation(lexicon("generic_head")).finditer(text, start, end)]
     heads += _nominal_de(text, bounds, start, end)
     for h_start, h_end, _ in sorted(heads):
-        if _has(text, bounds, start, h_start, "self_marker") or _has(text, bounds, start, h_start, "copula"):
+        if _speaks(text, bounds, start, h_end) or _has(text, bounds, start, h_start, "copula"):
             continue
         if speaking and h_end == end:
             continue
@@ -511,9 +517,20 @@ def _times(doc: Doc) -> list[TimeExpr]:
         if out and a < out[-1].end or _dates_something_else(doc.text, b):
             continue
         r = _resolve_time(p, m, doc.as_of)
+        if r and p.resolve == "recent_month" and out:
+            r = _month_of_year_before(doc.text, out[-1], a, r)
         if r:
             out.append(TimeExpr(a, b, *r))
     return out
+
+
+def _month_of_year_before(text: str, prev: "TimeExpr", start: int, r: tuple) -> tuple:
+    """"去年1月和3月": a bare month coordinated right after a month of a named year is of that year."""
+    one_month = prev.date_from.day == 1 and _month_span(prev.date_from)[1] == prev.date_to
+    if not one_month or not _only_words(text[prev.end:start], lexicon("coordination")):
+        return r
+    a, b = _month_span(r[0].replace(year=prev.date_from.year))
+    return a, b, None
 
 
 # ---------------------------------------------------------------- scalar facts
@@ -776,6 +793,20 @@ def _deny(doc: Doc, t: Trigger, clause: Clause, neg: tuple[int, int, str], w_sta
         found.deny(entry if subject is None else {**entry, "subject": subject}, (clause.start, clause.end))
 
 
+def _distributed_times(doc: Doc, t: Trigger, clause: Clause) -> list[TimeExpr]:
+    """"今年1月和3月各被罚了一次", "2024年、2025年分别发生一起事故": coordinated times before a trigger
+    told of each of them (lexicon distributive between the last time and the trigger); else []."""
+    before = [x for x in doc.times if clause.start <= x.start and x.end <= t.start]
+    if len(before) < 2 or not _has(doc.text, doc.bounds, before[-1].end, t.start, "distributive"):
+        return []
+    run = [before[-1]]
+    for x in reversed(before[:-1]):
+        if not _only_words(doc.text[x.end:run[0].start], lexicon("coordination")):
+            break
+        run.insert(0, x)
+    return run if len(run) > 1 else []
+
+
 def _tell(doc: Doc, i: int, t: Trigger, clause: Clause, w_start: int, w_end: int,
           last_group: dict, found: Events) -> None:
     window = doc.text[w_start:w_end]
@@ -784,23 +815,25 @@ def _tell(doc: Doc, i: int, t: Trigger, clause: Clause, w_start: int, w_end: int
     pre, post = doc.text[w_start:t.end], doc.text[t.end:w_end]
     count = _count(t.term.type, pre, post)
     fields, last = _attrs(t.term.type, window)
+    each = _distributed_times(doc, t, clause)
     time = _event_time(doc, t, clause, w_end)
-    ev = _event(t, fields, time, doc.as_of)
-    start = min(clause.start, time.start if time else clause.start)
+    start = min(clause.start, (each or [time])[0].start if time else clause.start)
     end = max(clause.end, w_start + last)
     end = (_clause_of(doc, end - 1) or clause).end
     group_key = (clause.sentence, t.term.type)
-    fresh = count is not None or any(w in doc.text[w_start:t.start] for w in lexicon("new_event"))
+    fresh = bool(each) or count is not None or any(w in doc.text[w_start:t.start] for w in lexicon("new_event"))
     if not fresh and group_key in last_group:
         g = last_group[group_key]
         for e in g.events:  # a second mention of the same event adds detail
-            for k, v in ev.items():
+            for k, v in _event(t, fields, time, doc.as_of).items():
                 e.setdefault(k, v)
         g.span = (min(g.span[0], start), max(g.span[1], end))
         return
-    g = Group([dict(ev) for _ in range(max(1, min(count or 1, MAX_COUNT)))], (start, end), time,
-              clause.sentence, t.start)
-    found.events.append(g)
+    for when in each or [time]:
+        ev = _event(t, fields, when, doc.as_of)
+        g = Group([dict(ev) for _ in range(max(1, min(count or 1, MAX_COUNT)))], (start, end), when,
+                  clause.sentence, t.start)
+        found.events.append(g)
     last_group[group_key] = g
 
 

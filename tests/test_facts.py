@@ -278,7 +278,8 @@ def test_data_files_are_documented_data():
     assert types == {"accident", "administrative_penalty", "dishonest_act", "occupational_disease_case",
                      "criminal_referral", "overdue_hidden_danger", "refused_order", "missing_safety_review",
                      "operated_while_suspended", "license_conditions_lost", "blacklisted", "credit_repaired",
-                     "bad_credit_record", "_ignore"}
+                     "bad_credit_record", "concealed_accident", "obstructed_inspection", "unlicensed_operation",
+                     "license_revoked", "watchlisted", "_ignore"}
     with open(PATTERNS_FILE, encoding="utf-8") as f:
         objs = [json.loads(l) for l in f if l.strip()]
     assert "_comment" in objs[0]
