@@ -9,12 +9,14 @@ Who speaks. Facts come only from statements the speaker makes about their own en
 is read as canonical (simplified) text (`nlp.canonical`, same length, so every offset is an offset
 in the message as typed), split into sentences and clauses, and a clause yields nothing when it is
 - about another party (lexicon `other_party`: 供应商, 隔壁企业, 同行…, or hearsay 听说…): that clause
-  and the rest of its sentence, until a clause speaks for the speaker again (lexicon `self_marker`);
+  and the rest of its sentence, until a clause speaks for the speaker again (lexicon `self_marker`:
+  我们/我司/本公司…, or `own_firm` opening the clause: "公司去年…");
 - a rule, not the speaker: a generic subject (lexicon `generic_head`: …的企业 / 一级企业 / 被列入黑名单的,
   with no self marker or copula before it) in a question sentence, or followed by a rule modal
-  (`rule_modal`: 会/将/应当/不得…) or a hypothetical (企业如果…);
-- a question: only the part before its first cue (`question_cue`) may state something, and only when
-  that part speaks for the speaker (a `self_marker` or a `hypothetical` word in it) and the cue asks
+  (`rule_modal`: 会/将/应当/不得/就…) or a hypothetical (企业如果…);
+- a question (a question mark, or a `question_strong` cue; an `ask_verbs` word makes only its own clause
+  one): only the part before its first cue (`question_cue`) may state something, and only when that part
+  speaks for the speaker (self marker, own-firm word or `hypothetical` word in it) and the cue asks
   about consequences (能/会/哪些…), not about the proposition itself (`proposition_cue`: 吗/是否/有没有…).
 
 Negation. A negation before a trigger in its clause (or, after it, `都没有`/`从来没发生过` with nothing
@@ -22,6 +24,10 @@ but coordination and filler between, lexicons `post_negation_gap` / `post_negati
 it; a negation inside a trigger phrase (逾期还没整改完) is part of the term. `此后再没有…`
 (lexicon `after_marker`) denies only after the time of the event told before it; `没有其他处罚`
 (`except_words`) denies nothing.
+
+Events. A trigger is an event term (event_terms.tsv) or phrase (`event_phrase`); its fields, count and time
+come from the text up to the next trigger of its statement. "1月和3月各被罚了一次" (`distributive`) tells
+one event per coordinated time. A vague time is resolved only as far as it is known: 去年年底 is 去年.
 
 `_said` keeps the words each fact came from, in the user's own script, trimmed of punctuation, so the
 dialogue can say "我理解的情况：…" and the user can correct one:
