@@ -174,7 +174,7 @@ def answer_passages(db, kb: dict, question: str, doc_ids: Optional[list[str]] = 
         scope = "、".join(doc_name(kb["documents"][d]) for d in doc_ids) if doc_ids else "已收录的文件"
         return f"{scope}中没有找到关于“{what}”的规定。", [], False
     best = scored[0][0]
-    keep = [c for s, c in scored if s >= best * 0.85][:top]
+    keep = [c for s, c in scored if s >= best * 0.75][:top]
     lines, cits = [], []
     for c in keep:
         doc = kb["documents"][c["document_id"]]

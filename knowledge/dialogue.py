@@ -86,10 +86,20 @@ def merge_facts(old: dict, new: dict, correction: bool = False, new_event: bool 
         merged["_asked_kind"] = new["_asked_kind"]
     elif old.get("_asked_kind"):
         merged["_asked_kind"] = old["_asked_kind"]
-    stated = {e["type"] for e in new.get("events", []) if not new.get("_hypothetical")}
+    stated = [e for e in new.get("events", []) if not new.get("_hypothetical")]
     if stated and merged.get("absent_events"):
-        merged["absent_events"] = [a for a in merged["absent_events"] if a["type"] not in stated]
+        merged["absent_events"] = [a for a in merged["absent_events"] if not any(contradicts(e, a) for e in stated)]
     return merged
+
+def contradicts(event: dict, denial: dict) -> bool:
+    """Does a stated event contradict a denial? Only when the denial covers it: "安全监管部门从没处罚过我们" stands
+    beside "被生态环境局罚过一次款"."""
+    if event.get("type") != denial.get("type"):
+        return False
+    for key in ("authority", "major", "severity", "responsible", "subject"):
+        if denial.get(key) not in (None, "unit") and event.get(key) != denial[key]:
+            return False
+    return not (denial.get("fatal") and not event.get("fatalities"))
 
 def merge_events(old: list[dict], new: list[dict], correction: bool = False, new_event: bool = False) -> list[dict]:
     """A new statement that only adds a day to an event told before ("事故是2025年12月5日发生的")
@@ -365,10 +375,11 @@ def understood(facts: dict) -> str:
 def measures_asked(words: list[str], results: list[dict]) -> list[tuple[dict, dict]]:
     """Measures a yes/no question is about ("会不会上浮安责险费率？"): those sharing most of its words."""
     out = []
+    need = max(2, sum(map(len, words)) / 2)  # most of what the question names
     for r in results:
         for m in r["measures"]:
             hit = sum(len(w) for w in words if w in m["text"])
-            if hit >= 2:
+            if hit >= need:
                 out.append((hit, r, m))
     if not out:
         return []
@@ -493,6 +504,32 @@ def answer_why_not(kb: dict, results: list[dict], kind: Optional[str], as_of: da
     if lines:
         return "\n".join(dict.fromkeys(lines))
     return "按您目前说的情况，没有哪项条件明确不满足；能否适用还取决于下面这些信息。"
+
+def supposed_branch(kb: dict, facts: dict, new: dict, as_of: date, kind: Optional[str]):
+    """For a supposed event whose yes/no qualifiers (责任事故, 重大行政处罚) the user left open and which would
+    decide a rule, the answer if they hold: (what is supposed, results), or None."""
+    flags = [f for f, d in event_fields().items() if d["type"] == "boolean"]
+    supposed = [e for e in facts.get("events_stated", []) if e in new.get("events", []) or
+                any(e.get("type") == n.get("type") for n in new.get("events", []))]
+    open_flags = [(e, f) for e in supposed for f in flags if e.get(f) is None and
+                  (f != "major" or e.get("type") == "administrative_penalty")
+                  and (f != "responsible" or e.get("type") == "accident")]
+    if not open_flags:
+        return None
+    events = [dict(e) for e in facts.get("events_stated", [])]
+    for e, f in open_flags:
+        events[facts["events_stated"].index(e)][f] = True
+    variant = {**facts, "events_stated": events}
+    profile = with_partial_events({**profile_of(variant), "events_partial": events})
+    before = {r["rule_id"]: r["status"] for r in evaluate(kb, with_partial_events(
+        {**profile_of(facts), "events_partial": facts.get("events_stated", [])}), as_of)}
+    results = evaluate(kb, profile, as_of)
+    if not any(r["status"] == "applies" and before.get(r["rule_id"]) != "applies" and (not kind or r["kind"] == kind)
+               for r in results):
+        return None
+    label = "、".join(dict.fromkeys(event_label_of(e["type"]) + "被认定为" + event_fields()[f]["label"].removeprefix("是否为")
+                                    for e, f in open_flags))
+    return label, results
 
 def related_passages(db, kb: dict, message: str, named: Named, results: list[dict]) -> tuple[str, list[dict]]:
     """When the question itself names something in particular ("为什么不能享受容缺受理？", "激励还能继续吗"),
@@ -878,6 +915,14 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
             body = answer_why_not(kb, results, kind, as_of)
         else:
             body = answer_eligibility(kb, results, kind, dept, limit=15)
+        conditional = []
+        if intent == "what_if":  # 如果发生一起亡人事故: and if it is found to be a responsible accident?
+            branch = supposed_branch(kb, facts, new, as_of, kind)
+            if branch:
+                label, branch_results = branch
+                body += f"\n如果这起{label}：\n" + answer_eligibility(kb, branch_results, kind, dept, limit=15)
+                conditional = [m["citation"] for r in branch_results if r["status"] == "applies"
+                               and (not kind or r["kind"] == kind) for m in r["measures"]]
         verdict = verdict_line(message, relevant(results), named, kind)
         # what was understood opens the reply when this message told something (and on a bare answer)
         told = (states_facts({k: v for k, v in new.items() if k != "events"}) if new.get("_hypothetical")
@@ -902,7 +947,7 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
                      + [c["citation"] for r in applying for c in r["conditions"]
                         if c["status"] == "met" and c["citation"].get("path")]) \
             or failed_citations(results, kind) or [q["citation"] for q in questions]
-        citations += related_cits
+        citations += related_cits + conditional
     kept = {k: v for k, v in kept.items() if k not in ("_last_question", "_list", "_speaker", "_scope")}
     if old.get("_scope") and not named.documents():
         kept["_scope"] = old["_scope"]
