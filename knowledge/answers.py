@@ -162,7 +162,8 @@ def scoped_tokens(kb: dict, question: str, doc_ids: Optional[list[str]]) -> list
 
 def answer_passages(db, kb: dict, question: str, doc_ids: Optional[list[str]] = None,
                     extra: Optional[list[str]] = None, must_any: Optional[list[str]] = None,
-                    topic: Optional[str] = None, top: int = 3) -> tuple[str, list[dict], bool]:
+                    topic: Optional[str] = None, top: int = 3,
+                    with_conditions: bool = False) -> tuple[str, list[dict], bool]:
     """What the documents say about the question: the clauses covering its words best. Returns
     (reply, citations, found); found is False when nothing covers enough of the question."""
     words = scoped_tokens(kb, question, doc_ids)
@@ -185,7 +186,21 @@ def answer_passages(db, kb: dict, question: str, doc_ids: Optional[list[str]] = 
             cits += [cite(k, doc) for k in kids[:2]]
         lines.append(f"{clause_ref(doc, c['path'])}规定：{whole_sentences(text, 260)}")
         cits.append(cite(c, doc))
+        if with_conditions:  # 享受的条件: the conditions of the rules the clause's measures belong to
+            conds = rule_conditions(kb, c)
+            if conds:
+                lines.append("  适用条件：" + "；".join(f"{whole_sentences(x['text'], 60).rstrip('。；;')}（{printed_path(x['path'])}）"
+                                                    for x in conds[:6]))
+                cits += [cite(x, doc) for x in conds]
     return "\n".join(lines), cits, True
+
+
+def rule_conditions(kb: dict, clause: dict) -> list[dict]:
+    """The conditions of every rule that gives one of the clause's measures (or its items' measures)."""
+    ids = {clause["id"], *(k["id"] for k in children(kb, clause))}
+    measures = {m["id"] for m in kb["measures"].values() if m["clause_id"] in ids}
+    cids = dict.fromkeys(cid for r in kb["rules"] if measures & set(r["measure_ids"]) for cid in r["condition_ids"])
+    return [kb["conditions"][cid] for cid in cids if cid in kb["conditions"]]
 
 
 # ---- articles by label --------------------------------------------------------------------------

@@ -902,7 +902,8 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
         reply, citations = replay_list(db, kb, listing, LIST_TOP if len(listing["docs"]) == 1 else 3)
     elif intent == "passages":
         particular = particular_words(message, named)
-        reply, citations, _ = answer_passages(db, kb, " ".join(particular) if particular else message, info["docs"])
+        reply, citations, _ = answer_passages(db, kb, " ".join(particular) if particular else message, info["docs"],
+                                              with_conditions=bool(intent_cues()["asks_conditions"].search(message)))
     elif intent == "unknown" and not states_facts(facts):
         reply = HELP
     else:
@@ -980,7 +981,8 @@ def compare_passages(db, kb: dict, message: str, groups: list[list[str]]) -> tup
         doc = kb["documents"][docs[0]]
         place = short_place(doc.get("jurisdiction"))
         reply, found_cits, found = answer_passages(db, kb, " ".join(particular_words(message, Named([], [], [], []))),
-                                                   docs, top=2)
+                                                   docs, top=2,
+                                                   with_conditions=bool(intent_cues()["asks_conditions"].search(message)))
         lines.append(f"{place or doc_name(doc)}：" + ("\n" + reply if found else f"{doc_name(doc)}没有相关规定。"))
         cits += found_cits
     return "\n".join(lines), cits
