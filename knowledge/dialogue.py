@@ -324,7 +324,8 @@ def route(message: str, new: dict, session: dict, named: Named) -> tuple[str, di
         return "what_if", {}
     if stated:
         return "eligibility", {}
-    if states_facts(session) and (c["eligibility"].search(message) or kind_in(message)) and not docs:
+    if states_facts(session) and (c["eligibility"].search(message) or kind_in(message) or YES_NO.search(message)) \
+            and not named.documents():
         return "eligibility", {}
     if c["overview"].search(message) and (kind or docs) and not particular_words(message, named):
         return "overview", {"docs": docs, "kind": kind}
@@ -399,10 +400,11 @@ def verdict_line(message: str, results: list[dict], named: Named, kind: Optional
     if hits:
         statuses = {r["status"] for r, _ in hits}
         what = whole_sentences(hits[0][1]["text"], 60).rstrip("。")
+        can = "能" if hits[0][0]["kind"] == "incentive" else "会"
         if "applies" in statuses:
-            return f"会。按您说的情况，适用“{what}”。"
+            return f"{can}。按您说的情况，适用“{what}”。"
         if statuses == {"does_not_apply"}:
-            return f"不会。按您说的情况，“{what}”不适用于贵单位。"
+            return f"不{can}。按您说的情况，“{what}”不适用于贵单位。"
         return f"还不能确定“{what}”是否适用，取决于下面要补充的信息。"
     if words or not kind:
         return None
@@ -476,7 +478,8 @@ def answer_eligibility(kb: dict, results: list[dict], kind: Optional[str], dept:
 def change_hint(cond: dict, as_of: date) -> str:
     """What would change a failing condition: when an event leaves its window, or what level is required."""
     node = cond.get("predicate") or {}
-    found = re.search(r"(\d{4}-\d{2}-\d{2})", cond.get("because", ""))
+    days = re.findall(r"\d{4}-\d{2}-\d{2}", cond.get("because", ""))
+    found = re.search(r"(\d{4}-\d{2}-\d{2})", days[-1]) if days else None  # the event's day, after the window's
     if "not" in node and "event" in (node["not"] or {}) and found:
         within = node["not"].get("within") or {}
         if within.get("years") or within.get("months"):
@@ -484,7 +487,7 @@ def change_hint(cond: dict, as_of: date) -> str:
             y, m = divmod(day.month - 1 + within.get("months", 0), 12)
             until = day.replace(year=day.year + within.get("years", 0) + y, month=m + 1) if day.day <= 28 else \
                 day.replace(year=day.year + within.get("years", 0) + y, month=m + 1, day=28)
-            return f"该记录满期限后（{until.isoformat()}之后）不再影响这项条件"
+            return f"这条记录到{until.year}年{until.month}月{until.day}日满{within.get('years') or within.get('months')}{'年' if within.get('years') else '个月'}，此后不再影响这项条件"
     if "fact" in node and node.get("op") in ("<=", ">=", "==") and node["fact"] in declared_facts():
         decl = declared_facts()[node["fact"]]
         shown = show(node["fact"], node["value"])
