@@ -354,3 +354,28 @@ def answer_conditions(kb: dict, doc_ids: list[str], kind: Optional[str]) -> tupl
     if not lines:
         return "这些文件没有写明适用条件。", []
     return "\n".join(lines), cits
+
+
+def answer_validity(db, kb: dict, doc_ids: list[str]) -> tuple[str, list[dict]]:
+    """When each document was issued and takes effect, as the KB read it, with the clause that says so."""
+    lines, cits = [], []
+    for d in doc_ids:
+        doc = kb["documents"][d]
+        parts = []
+        if doc.get("issued_on"):
+            parts.append(f"印发日期 {doc['issued_on']}")
+        if doc.get("effective_from"):
+            parts.append(f"施行日期 {doc['effective_from']}")
+        if doc.get("title") and "试行" in doc["title"]:
+            parts.append("为试行文件")
+        said = "；".join(parts) if parts else "文件未写明印发和施行日期"
+        lines.append(f"{doc_name(doc)}：{said}。")
+        reply, found_cits, found = answer_passages(db, kb, "起施行", [d],
+                                                   must_any=["起施行", "有效期", "起执行", "同时废止", "之日起实施"], top=1)
+        if found:
+            lines.append("  " + reply)
+            cits += found_cits
+        else:
+            cits.append({"source_file": doc["source_file"], "document_id": doc["id"], "title": doc.get("title"),
+                         "version": doc.get("version"), "path": [], "quote": doc.get("title") or doc["source_file"]})
+    return "\n".join(lines), cits

@@ -27,7 +27,7 @@ from nlp.predicates import attestation_only, grammar
 from nlp.regions import find_regions
 from nlp.profile_schema import event_fields, facts as declared_facts
 
-from .answers import (LIST_TOP, KIND_CN, answer_article, answer_conditions, answer_compare, answer_department,
+from .answers import (LIST_TOP, KIND_CN, answer_article, answer_conditions, answer_validity, answer_compare, answer_department,
                       answer_overview, answer_passages, cite, clause_ref, doc_name, measure_lines, printed_path,
                       query_tokens, query_words, whole_sentences)
 from .db import open_db
@@ -312,6 +312,8 @@ def route(message: str, new: dict, session: dict, named: Named) -> tuple[str, di
         return "department", {"dept": asked_depts[-1], "kind": kind}
     if c["departments_overview"].search(message):
         return "departments", {"kind": kind}
+    if c["validity"].search(message) and about_documents and (named.documents() or c["names_document"].search(message)):
+        return "validity", {"docs": docs}
     if c["conditions_overview"].search(message) and about_documents and not particular_words(message, named) \
             and (kind or docs):
         return "conditions", {"docs": docs, "kind": kind}
@@ -898,6 +900,8 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
         reply, citations = replay_list(db, kb, listing, LIST_TOP)
     elif intent == "departments":
         reply, citations = answer_departments(kb, info["kind"])
+    elif intent == "validity":
+        reply, citations = answer_validity(db, kb, info["docs"] or list(kb["documents"]))
     elif intent == "procedure":
         reply, citations = answer_procedure(db, kb, info["procedure"], message, info["docs"])
     elif intent == "overview":

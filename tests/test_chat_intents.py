@@ -107,3 +107,14 @@ def test_replies_never_cut_a_quote_mid_sentence(db):
         if line.strip().startswith("·") and "（《" in line:
             quoted = line.split("（《")[0]
             assert quoted.rstrip().endswith(("。", "；", ";", "…", "）", "”")) or len(quoted) < 130, line
+
+
+def test_when_a_document_takes_effect(law_db):
+    out = ask(law_db, "北京市安全生产条例什么时候施行？", None, AS_OF)
+    assert out["intent"] == "validity" and "2022-08-01" in out["reply"]
+    assert any("起施行" in c["quote"] for c in out["citations"])
+
+
+def test_a_count_question_is_an_overview(db):
+    out = ask(db, "营口备忘录一共有多少项激励措施？", None, AS_OF)
+    assert out["intent"] == "overview" and "共 41 项" in out["reply"]
