@@ -654,10 +654,10 @@ def follow_up_questions(results: list[dict], profile: Optional[dict] = None,
     # a detail of what the user already told comes before a new topic
     ordered = sorted(weight.values(), key=lambda e: (not e["key"].startswith(("date:", "event_field:")),
                                                       -len(e["rules"]), e["field"] != "region"))
-    # one yes/no question a turn, asked last, so that a bare 是 / 没有 answers it
-    facts_first = [e for e in ordered if e["field"] != "attested"][:2]
-    attest = [e for e in ordered if e["field"] == "attested"][:1]
-    ordered = (facts_first + attest) if attest else ordered[:3]
+    # one yes/no question a turn, asked last, so that a bare 是 / 没有 answers it unambiguously
+    open_ended = [e for e in ordered if not is_yes_no(e["key"])][:2]
+    yes_no = [e for e in ordered if is_yes_no(e["key"])][:1]
+    ordered = open_ended + yes_no
     questions = []
     places = sorted({r["conditions"][0]["text"].split("：", 1)[-1] for r in results
                      if r["conditions"] and r["conditions"][0]["text"].startswith("适用地域")})
@@ -672,6 +672,16 @@ def follow_up_questions(results: list[dict], profile: Optional[dict] = None,
                           "citation": cit, "key": e["key"].split(":", 1)[1] if e["field"] == "attested" else e["key"],
                           "_ref": e["key"]})
     return questions
+
+def is_yes_no(key: str) -> bool:
+    """Is the question behind this key answered by 是 / 没有 (an attestation, whether an event happened, a
+    yes/no detail of one, a boolean fact)?"""
+    kind, _, rest = key.partition(":")
+    if kind in ("attested", "event"):
+        return True
+    if kind == "event_field":
+        return event_fields()[rest.split(":")[1]]["type"] == "boolean"
+    return declared_facts().get(kind, {}).get("type") == "boolean"
 
 def relevant(results: list[dict]) -> list[dict]:
     """Documents whose jurisdiction does not exclude the enterprise."""

@@ -118,3 +118,13 @@ def test_when_a_document_takes_effect(law_db):
 def test_a_count_question_is_an_overview(db):
     out = ask(db, "营口备忘录一共有多少项激励措施？", None, AS_OF)
     assert out["intent"] == "overview" and "共 41 项" in out["reply"]
+
+
+def test_one_yes_no_question_a_turn_so_a_bare_yes_is_unambiguous(db):
+    first = ask(db, "我们在无锡，是钢铁冶金企业，标准化二级，三年内没有失信、处罚和亡人事故，能享受什么激励？", None, AS_OF)
+    yes_no = [q for q in first["question_details"] if q["field"] in ("standardization_in_operation",
+                                                                         "assessment_top_ranked", "attested", "events")]
+    assert len(yes_no) == 1 and first["questions"][-1] == yes_no[0]["question"]
+    again = ask(db, "是的", first["session_id"], AS_OF)
+    assert again["facts"][yes_no[0]["field"]] is True
+    assert any(r["status"] == "applies" and r["kind"] == "incentive" for r in again["results"])
