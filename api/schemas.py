@@ -66,3 +66,38 @@ class ChatRequest(BaseModel):
     session_id: Optional[str] = Field(None, max_length=64, pattern=SESSION_ID)
     message: str = Field(min_length=1, max_length=2000, description="the question or statement, in Chinese")
     as_of: Optional[date] = Field(None, description="YYYY-MM-DD; default today")
+
+
+class Citation(BaseModel):
+    """The clause a reply relies on: file, clause path (labels) and the quoted text as printed."""
+    source_file: str
+    document_id: Optional[str] = None
+    title: Optional[str] = None
+    version: Optional[int] = None
+    path: list[str] = Field(description="clause labels from the top, e.g. [\"第十条\", \"（二）\"]")
+    quote: str
+
+
+class FollowUp(BaseModel):
+    """A question whose answer decides an undetermined rule; `key` identifies it (an attestation's key)."""
+    question: str
+    field: str = Field(description="the profile fact it asks for (events, attested, region, …)")
+    rules: int = Field(description="how many rules its answer decides")
+    why: str
+    citation: Citation
+    key: Optional[str] = None
+
+
+class ChatReply(BaseModel):
+    """One chat turn answered: the reply (verdict first), what was understood (with the user's words), the
+    facts as a profile, the follow-up questions, the evaluated rules and every clause relied on."""
+    session_id: str
+    intent: str = Field(description="eligibility, why_not, what_if, article, where, passages, department, "
+                                    "departments, overview, conditions, compare, procedure, validity, more, …")
+    reply: str
+    understood: str = Field("", description="我理解的情况：… — each fact with the words it came from")
+    facts: dict[str, Any]
+    questions: list[str]
+    question_details: list[FollowUp]
+    results: list[dict[str, Any]]
+    citations: list[Citation]

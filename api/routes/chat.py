@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends
 from knowledge.dialogue import ask
 
 from ..deps import APIError, get_settings
-from ..schemas import ChatRequest, ErrorBody
+from ..schemas import ChatReply, ChatRequest, ErrorBody
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 
-@router.post("/chat", summary="Chat in Chinese: facts accumulate per session; cited answers and deciding questions",
+@router.post("/chat", response_model=ChatReply, summary="Chat in Chinese: facts accumulate per session; cited answers and deciding questions",
              responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
 def chat(body: ChatRequest, settings: Annotated[object, Depends(get_settings)]) -> dict:
     if not body.message.strip():
