@@ -253,6 +253,27 @@ def statement_facts(message: str, named: Named, as_of: date) -> dict:
                 (new.get("_said") or {}).pop(key, None)
     return new
 
+def other_party_case(message: str, named: Named, as_of: date) -> Optional[dict]:
+    """The facts of the other enterprise a question describes (供应商/同行/朋友的公司…), read as if its speaker
+    said them — for answering that question only; None when the message describes no other enterprise."""
+    from nlp.facts import lexicon
+    text = simplified(message)
+    words = sorted(lexicon("other_party"), key=len, reverse=True)
+    if not intent_cues()["asks"].search(text) or not any(w in text for w in words):
+        return None
+    rx = re.compile("|".join(map(re.escape, words)))
+    as_speaker = rx.sub("我们", text)
+    case = {k: v for k, v in statement_facts(as_speaker, named, as_of).items() if k != "_hypothetical"}
+    if not states_facts(case):
+        return None
+    for ev in case.get("events", []):
+        if ev.get("type") in labels()["status_events"] and not (ev.get("date") or ev.get("date_from")):
+            ev["date"] = as_of.isoformat()
+    places = [p for p in find_regions(text)]
+    if "region" not in case and len(places) == 1:  # "…在庄河会被怎么惩戒": the place the question asks about
+        case["region"] = places[0]
+    return case
+
 def real_part(message: str) -> str:
     """A message without what it supposes: in each sentence, the part from 如果/假如/要是… on."""
     from nlp.facts import lexicon
@@ -859,6 +880,10 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
         if ev.get("type") in labels()["status_events"] and not (ev.get("date") or ev.get("date_from")):
             ev["date"] = as_of.isoformat()  # "被列入了黑名单": a status the enterprise has now
     intent, info = route(message, new, old, named) if answer is None else ("eligibility", {})
+    other = other_party_case(message, named, as_of) if intent in ("passages", "unknown", "overview", "conditions") \
+        else None
+    if other:  # "我们的供应商去年出了亡人事故，这种企业还能评上吗": answered for that enterprise, never kept
+        intent = "other_case"
     if intent not in ("eligibility", "why_not", "what_if"):
         new = {k: v for k, v in new.items() if k.startswith("_") and k != "_said"}  # a question about the documents
     new_event = bool(intent_cues()["new_event"].search(message))
@@ -872,6 +897,8 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
         kept = merge_facts(old, {**real, **{k: v for k, v in new.items() if k == "_asked_kind"}})
     else:
         facts = kept = merge_facts(old, new, correction, new_event)
+    if other:
+        facts = merge_facts({}, other)
     results: list[dict] = []
     citations: list[dict] = []
     questions: list[dict] = []
@@ -928,6 +955,8 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
                                                                 if facts.get("events_stated") else {})})
         results = evaluate(kb, profile, as_of)
         kind = "penalty" if intent == "what_if" and not facts.get("_asked_kind") else facts.get("_asked_kind")
+        if intent == "other_case":
+            kind = asked_kind(message) or kind_in(message)
         dept = named.departments[-1] if named.departments else None
         if intent == "why_not":
             body = answer_why_not(kb, results, kind, as_of)
@@ -945,11 +974,20 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
         # what was understood opens the reply when this message told something (and on a bare answer)
         told = (states_facts({k: v for k, v in new.items() if k != "events"}) if new.get("_hypothetical")
                 else states_facts(new)) or not states_facts(old)
+        if intent == "other_case":
+            told = False
+            verdict = verdict_line(message, relevant(results), named, kind)
+            if verdict:
+                verdict = verdict.replace("贵单位", "这家企业")
         parts = [understood(kept) if told else None, verdict,
-                 ("假如发生您所说的情况：" if intent == "what_if" else None), body]
+                 ("假如发生您所说的情况：" if intent == "what_if" else None),
+                 ("按您所说那家企业的情况（只用于回答这个问题，不记入贵单位的情况）：" if intent == "other_case" else None),
+                 body]
         reply = "\n".join(p for p in parts if p)
         scope = relevant(results)
-        if kind:
+        if intent == "other_case":
+            questions = []
+        elif kind:
             questions = follow_up_questions([r for r in scope if r["kind"] == kind], profile, as_of)
         else:  # someone describing the enterprise wants its benefits first; penalties only when nothing else is open
             questions = (follow_up_questions([r for r in scope if r["kind"] == "incentive"], profile, as_of)
