@@ -163,14 +163,17 @@ def scoped_tokens(kb: dict, question: str, doc_ids: Optional[list[str]]) -> list
 def answer_passages(db, kb: dict, question: str, doc_ids: Optional[list[str]] = None,
                     extra: Optional[list[str]] = None, must_any: Optional[list[str]] = None,
                     topic: Optional[str] = None, top: int = 3,
-                    with_conditions: bool = False) -> tuple[str, list[dict], bool]:
+                    with_conditions: bool = False, kind: Optional[str] = None,
+                    min_cover: Optional[float] = None) -> tuple[str, list[dict], bool]:
     """What the documents say about the question: the clauses covering its words best. Returns
     (reply, citations, found); found is False when nothing covers enough of the question."""
     words = scoped_tokens(kb, question, doc_ids)
     words += [w for w in (must_any or []) if w in simplified(question) and w not in words]
     scored = rank_clauses(db, kb, words, doc_ids, must_any)
+    if kind:  # 对失信企业的…: clauses whose measures are all of the other kind say nothing about this one
+        scored = [(sc, c) for sc, c in scored if kind in clause_kinds(kb, c) or not clause_kinds(kb, c)]
     # a topic's own words already hold every candidate to the subject, so less of the question must be covered
-    if not scored or scored[0][0] < (0.34 if must_any else 0.5):
+    if not scored or scored[0][0] < (min_cover if min_cover is not None else (0.34 if must_any else 0.5)):
         what = topic or "、".join(query_tokens(question)[:4]) or "这个问题"
         scope = "、".join(doc_name(kb["documents"][d]) for d in doc_ids) if doc_ids else "已收录的文件"
         return f"{scope}中没有找到关于“{what}”的规定。", [], False
@@ -184,7 +187,11 @@ def answer_passages(db, kb: dict, question: str, doc_ids: Optional[list[str]] = 
         if len(text) < 24 and kids:  # a heading: what it heads says it
             text = f"{text.rstrip('。：:')}——" + "".join(without_label(k["text"], k["path"]) for k in kids[:2])
             cits += [cite(k, doc) for k in kids[:2]]
-        lines.append(f"{clause_ref(doc, c['path'])}规定：{whole_sentences(text, 260)}")
+        lead = lead_in(kb, c)
+        if lead:  # an item is read with the sentence that introduces it (…属于第七条第五项至第八项情形的，采取下列措施：)
+            text = f"{whole_sentences(without_label(lead['text'], lead['path']), 160)}……{text}"
+            cits.append(cite(lead, doc))
+        lines.append(f"{clause_ref(doc, c['path'])}规定：{whole_sentences(text, 320)}")
         cits.append(cite(c, doc))
         if with_conditions:  # 享受的条件: the conditions of the rules the clause's measures belong to
             conds = rule_conditions(kb, c)
@@ -193,6 +200,20 @@ def answer_passages(db, kb: dict, question: str, doc_ids: Optional[list[str]] = 
                                                     for x in conds[:6]))
                 cits += [cite(x, doc) for x in conds]
     return "\n".join(lines), cits, True
+
+
+def clause_kinds(kb: dict, clause: dict) -> set[str]:
+    ids = {clause["id"], *(k["id"] for k in children(kb, clause))}
+    return {m["kind"] for m in kb["measures"].values() if m["clause_id"] in ids}
+
+
+def lead_in(kb: dict, clause: dict) -> Optional[dict]:
+    """The parent clause that introduces this item, when its text ends by announcing a list (：/下列/如下)."""
+    parent = kb["clauses"].get(clause.get("parent_id") or "")
+    if not parent:
+        return None
+    own = without_label(parent["text"], parent["path"]).strip()
+    return parent if own.endswith(("：", ":")) or re.search(r"(?:下列|以下|如下)[^。]{0,12}$", own) else None
 
 
 def rule_conditions(kb: dict, clause: dict) -> list[dict]:
@@ -378,4 +399,21 @@ def answer_validity(db, kb: dict, doc_ids: list[str]) -> tuple[str, list[dict]]:
         else:
             cits.append({"source_file": doc["source_file"], "document_id": doc["id"], "title": doc.get("title"),
                          "version": doc.get("version"), "path": [], "quote": doc.get("title") or doc["source_file"]})
+    return "\n".join(lines), cits
+
+
+def answer_scope(kb: dict, doc_ids: list[str]) -> tuple[str, list[dict]]:
+    """Whom each document applies to: its scope conditions (适用范围), else its jurisdiction."""
+    lines, cits = [], []
+    for d in doc_ids:
+        doc = kb["documents"][d]
+        scope = [c for c in kb["conditions"].values() if c["document_id"] == d and c["role"] == "scope"]
+        where = f"（适用地域：{doc['jurisdiction']}）" if doc.get("jurisdiction") else ""
+        if not scope:
+            lines.append(f"{doc_name(doc)}没有单列适用范围{where}。")
+            continue
+        lines.append(f"{doc_name(doc)}适用于下列生产经营单位之一{where}：")
+        for c in scope:
+            lines.append(f"  · {whole_sentences(c['text'], 100)}（{printed_path(c['path'])}）")
+            cits.append(cite(c, doc))
     return "\n".join(lines), cits

@@ -27,7 +27,7 @@ from nlp.predicates import attestation_only, grammar
 from nlp.regions import find_regions
 from nlp.profile_schema import event_fields, facts as declared_facts
 
-from .answers import (LIST_TOP, KIND_CN, answer_article, answer_conditions, answer_validity, answer_compare, answer_department,
+from .answers import (LIST_TOP, KIND_CN, answer_article, answer_conditions, answer_scope, answer_validity, answer_compare, answer_department,
                       answer_overview, answer_passages, cite, clause_ref, doc_name, measure_lines, printed_path,
                       query_tokens, query_words, whole_sentences)
 from .db import open_db
@@ -333,6 +333,8 @@ def route(message: str, new: dict, session: dict, named: Named) -> tuple[str, di
         return "department", {"dept": asked_depts[-1], "kind": kind}
     if c["departments_overview"].search(message):
         return "departments", {"kind": kind}
+    if c["scope"].search(message) and about_documents and docs:
+        return "scope", {"docs": docs}
     if c["validity"].search(message) and about_documents and (named.documents() or c["names_document"].search(message)):
         return "validity", {"docs": docs}
     if c["conditions_overview"].search(message) and about_documents and not particular_words(message, named) \
@@ -557,6 +559,19 @@ def supposed_branch(kb: dict, facts: dict, new: dict, as_of: date, kind: Optiona
                                     for e, f in open_flags))
     return label, results
 
+def lead_in_citations(kb: dict, citations: list[dict]) -> list[dict]:
+    """The sentences that introduce the cited items (…属于第七条第五项至第八项情形的，采取下列措施：): they say
+    why those measures and not others apply."""
+    from .answers import lead_in
+    by_path = {(c["document_id"], tuple(c["path"])): c for c in kb["clauses"].values()}
+    out = []
+    for cit in citations:
+        clause = by_path.get((cit.get("document_id"), tuple(cit.get("path") or [])))
+        lead = lead_in(kb, clause) if clause else None
+        if lead:
+            out.append(cite(lead, kb["documents"][lead["document_id"]]))
+    return out
+
 def related_passages(db, kb: dict, message: str, named: Named, results: list[dict]) -> tuple[str, list[dict]]:
     """When the question itself names something in particular ("为什么不能享受容缺受理？", "激励还能继续吗"),
     the clauses of the documents that apply to the enterprise that speak of it."""
@@ -564,7 +579,9 @@ def related_passages(db, kb: dict, message: str, named: Named, results: list[dic
     if not asked or not particular_words(asked, named):
         return "", []
     docs = list(dict.fromkeys(r["document_id"] for r in relevant(results))) or None
-    reply, cits, found = answer_passages(db, kb, " ".join(particular_words(asked, named)), docs)
+    # a why-not often names several measures at once: each clause need cover only a part of the question
+    reply, cits, found = answer_passages(db, kb, " ".join(particular_words(asked, named)), docs,
+                                         kind=kind_in(simplified(message)), min_cover=0.25)
     return (reply, cits) if found else ("", [])
 
 def failed_citations(results: list[dict], kind: Optional[str]) -> list[dict]:
@@ -937,6 +954,8 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
         reply, citations = replay_list(db, kb, listing, LIST_TOP)
     elif intent == "departments":
         reply, citations = answer_departments(kb, info["kind"])
+    elif intent == "scope":
+        reply, citations = answer_scope(kb, info["docs"])
     elif intent == "validity":
         reply, citations = answer_validity(db, kb, info["docs"] or list(kb["documents"]))
     elif intent == "procedure":
@@ -1003,7 +1022,7 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
                      + [c["citation"] for r in applying for c in r["conditions"]
                         if c["status"] == "met" and c["citation"].get("path")]) \
             or failed_citations(results, kind) or [q["citation"] for q in questions]
-        citations += related_cits + conditional
+        citations += related_cits + conditional + lead_in_citations(kb, citations)
     kept = {k: v for k, v in kept.items() if k not in ("_last_question", "_list", "_speaker", "_scope")}
     if old.get("_scope") and not named.documents():
         kept["_scope"] = old["_scope"]
@@ -1036,7 +1055,7 @@ def compare_passages(db, kb: dict, message: str, groups: list[list[str]]) -> tup
         doc = kb["documents"][docs[0]]
         place = short_place(doc.get("jurisdiction"))
         reply, found_cits, found = answer_passages(db, kb, " ".join(particular_words(message, Named([], [], [], []))),
-                                                   docs, top=2,
+                                                   docs, top=2, kind=kind_in(simplified(message)),
                                                    with_conditions=bool(intent_cues()["asks_conditions"].search(message)))
         lines.append(f"{place or doc_name(doc)}：" + ("\n" + reply if found else f"{doc_name(doc)}没有相关规定。"))
         cits += found_cits
