@@ -13,17 +13,26 @@ in the message as typed), split into sentences and clauses, and a clause yields 
   我们/我司/本公司…, or `own_firm` opening the clause: "公司去年…");
 - a rule, not the speaker: a generic subject (lexicon `generic_head`: …的企业 / 一级企业 / 被列入黑名单的,
   with no self marker or copula before it) in a question sentence, or followed by a rule modal
-  (`rule_modal`: 会/将/应当/不得/就…) or a hypothetical (企业如果…);
+  (`rule_modal`: 会/将/应当/不得/就…) or a hypothetical (企业如果…). Such a subject is one case, and
+  what is said of it is stated, when the sentence goes on, before it asks, with clauses attributing facts
+  to it (a fact pattern or an event term; no rule modal, hypothetical or condition `condition_tail` in
+  them, none a restrictive …的): "无锡的危化品经营企业，构成重大危险源，标准化二级，三年内没失信，有什么
+  激励？" describes an enterprise, "严重失信的企业，有哪些惩戒？" asks a rule; or when it is supposed as
+  one (`hypothetical` and `individual_marker` before it: "假如一家营口企业标准化只有二级…");
+- in a question, a topic: a clause naming only events ("一般事故和较大事故，…分别记入什么…？": event
+  terms, their kinds, lexicon `topic_filler`) right before the question, with no speaker in it;
 - a question (a question mark, or a `question_strong` cue; an `ask_verbs` word makes only its own clause
   one): only the part before its first cue (`question_cue`) may state something, and only when that part
   speaks for the speaker (self marker, own-firm word or `hypothetical` word in it) and the cue asks
   about consequences (能/会/哪些…), not about the proposition itself (`proposition_cue`: 吗/是否/有没有…).
 
-Negation. A negation before a trigger in its clause (or, after it, `都没有`/`从来没发生过` with nothing
+Negation. A negation word is read on token boundaries, or at the start of a token jieba fused with the
+verb it negates (没上过黑名单: 没上, lexicon `negated_verb`). A negation before a trigger in its clause (or, after it, `都没有`/`从来没发生过` with nothing
 but coordination and filler between, lexicons `post_negation_gap` / `post_negation_tail`) denies
 it; a negation inside a trigger phrase (逾期还没整改完) is part of the term. `此后再没有…`
 (lexicon `after_marker`) denies only after the time of the event told before it; `没有其他处罚`
-(`except_words`) denies nothing.
+(`except_words`) denies nothing. A denial with no time of its own takes the window of the denials before
+it ("近三年没有失信，也没上过黑名单"), never the time of an event told in between.
 
 Events. A trigger is an event term (event_terms.tsv) or phrase (`event_phrase`); its fields, count and time
 come from the text up to the next trigger of its statement. "1月和3月各被罚了一次" (`distributive`) tells
