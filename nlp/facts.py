@@ -13,17 +13,26 @@ in the message as typed), split into sentences and clauses, and a clause yields 
   我们/我司/本公司…, or `own_firm` opening the clause: "公司去年…");
 - a rule, not the speaker: a generic subject (lexicon `generic_head`: …的企业 / 一级企业 / 被列入黑名单的,
   with no self marker or copula before it) in a question sentence, or followed by a rule modal
-  (`rule_modal`: 会/将/应当/不得/就…) or a hypothetical (企业如果…);
+  (`rule_modal`: 会/将/应当/不得/就…) or a hypothetical (企业如果…). Such a subject is one case, and
+  what is said of it is stated, when the sentence goes on, before it asks, with clauses attributing facts
+  to it (a fact pattern or an event term; no rule modal, hypothetical or condition `condition_tail` in
+  them, none a restrictive …的): "无锡的危化品经营企业，构成重大危险源，标准化二级，三年内没失信，有什么
+  激励？" describes an enterprise, "严重失信的企业，有哪些惩戒？" asks a rule; or when it is supposed as
+  one (`hypothetical` and `individual_marker` before it: "假如一家营口企业标准化只有二级…");
+- in a question, a topic: a clause naming only events ("一般事故和较大事故，…分别记入什么…？": event
+  terms, their kinds, lexicon `topic_filler`) right before the question, with no speaker in it;
 - a question (a question mark, or a `question_strong` cue; an `ask_verbs` word makes only its own clause
   one): only the part before its first cue (`question_cue`) may state something, and only when that part
   speaks for the speaker (self marker, own-firm word or `hypothetical` word in it) and the cue asks
   about consequences (能/会/哪些…), not about the proposition itself (`proposition_cue`: 吗/是否/有没有…).
 
-Negation. A negation before a trigger in its clause (or, after it, `都没有`/`从来没发生过` with nothing
+Negation. A negation word is read on token boundaries, or at the start of a token jieba fused with the
+verb it negates (没上过黑名单: 没上, lexicon `negated_verb`). A negation before a trigger in its clause (or, after it, `都没有`/`从来没发生过` with nothing
 but coordination and filler between, lexicons `post_negation_gap` / `post_negation_tail`) denies
 it; a negation inside a trigger phrase (逾期还没整改完) is part of the term. `此后再没有…`
 (lexicon `after_marker`) denies only after the time of the event told before it; `没有其他处罚`
-(`except_words`) denies nothing.
+(`except_words`) denies nothing. A denial with no time of its own takes the window of the denials before
+it ("近三年没有失信，也没上过黑名单"), never the time of an event told in between.
 
 Events. A trigger is an event term (event_terms.tsv) or phrase (`event_phrase`); its fields, count and time
 come from the text up to the next trigger of its statement. "1月和3月各被罚了一次" (`distributive`) tells
@@ -190,7 +199,7 @@ def event_terms() -> dict[str, Term]:
     return terms
 
 
-SUBSTRING_LEXICONS = frozenset({"self_marker", "other_party", "generic_head", "after_marker"})
+SUBSTRING_LEXICONS = frozenset({"self_marker", "other_party", "generic_head", "after_marker", "individual_marker"})
 # lexicons whose words are whole tokens: each is added to jieba so that a word is found on token boundaries
 TOKEN_LEXICONS = ("negation", "hypothetical", "question_cue", "question_strong", "self_marker", "other_party",
                   "generic_head", "rule_modal", "after_marker", "ask_verbs")
@@ -325,19 +334,25 @@ def _speaker_parts(text: str, bounds, parts: list[tuple[int, int]], tail: str, s
     """The (start, end) of each clause of a sentence that speaks for the speaker (see the module doc)."""
     questions = [_is_question(text, a, b, i == len(parts) - 1, tail) for i, (a, b) in enumerate(parts)]
     asking = any(questions)
+    # what the sentence tells before it asks: its clauses up to the first question clause
+    first_question = next((a for (a, _), q in zip(parts, questions) if q), sentence_end)
     # an ask verb makes its own clause a question, not the sentence: "想确认一下：有家企业已经…" goes on to state
     questions = [q or _has(text, bounds, a, b, "ask_verbs") for q, (a, b) in zip(questions, parts)]
+    told = [(a, b) for (a, b), q in zip(parts, questions) if a < first_question and not q]
     out: list[tuple[int, int]] = []
     excluded = False    # inside the scope of another party, hearsay or a rule
     speaking = False    # an earlier clause of the sentence speaks for the speaker
     for (a, b), question in zip(parts, questions):
         if _speaks(text, bounds, a, b):
             excluded = False  # "别的公司被罚了，我们没有": the speaker speaks again
-        if _has(text, bounds, a, b, "other_party") or _rule_clause(text, bounds, a, b, sentence_end, asking, speaking):
+        if _has(text, bounds, a, b, "other_party") \
+                or _rule_clause(text, bounds, a, b, sentence_end, asking, speaking, told):
             excluded = True
         if excluded:
             speaking = False
             continue
+        if asking and not speaking and told and (a, b) == told[-1] and _topic_only(text, bounds, a, b):
+            continue  # "一般事故和较大事故，分别记入什么…？": what the question is about, not a statement
         speaking = speaking or _speaks(text, bounds, a, b)
         end = _statement_end(text, bounds, a, b) if question else b
         if end > a:
@@ -345,11 +360,17 @@ def _speaker_parts(text: str, bounds, parts: list[tuple[int, int]], tail: str, s
     return out
 
 
-def _rule_clause(text: str, bounds, start: int, end: int, sentence_end: int, asking: bool, speaking: bool) -> bool:
+def _rule_clause(text: str, bounds, start: int, end: int, sentence_end: int, asking: bool, speaking: bool,
+                 told: list[tuple[int, int]] = ()) -> bool:
     """A clause about enterprises in general, i.e. about a rule: "严重失信的企业有哪些惩戒", "企业如果…",
     "被列入黑名单的企业将…". Its head (企业, 单位, a nominal 的) has no self marker or copula before it
     (我们是…企业, 作为一级企业 speak for the speaker) and is no bare predicate of a speaker named before
-    ("我们在江阴，做危化品仓储的，…"); and the sentence asks, or a rule modal or a hypothetical follows it."""
+    ("我们在江阴，做危化品仓储的，…"); and the sentence asks, or a rule modal or a hypothetical follows it.
+
+    A head is one case, not enterprises in general, when it is supposed as one ("假如一家营口企业…": a
+    `hypothetical` and an `individual_marker` before it in its clause), or when what the sentence tells
+    after it, before it asks (`told`), attributes facts to it with no rule modal or hypothetical: "无锡的
+    危化品经营企业，构成重大危险源，标准化二级，三年内没失信，有什么激励？" describes a case."""
     heads = [(m.start(), m.end(), m.group()) for m in _alternation(lexicon("generic_head")).finditer(text, start, end)]
     heads += _nominal_de(text, bounds, start, end)
     for h_start, h_end, _ in sorted(heads):
@@ -357,10 +378,51 @@ def _rule_clause(text: str, bounds, start: int, end: int, sentence_end: int, ask
             continue
         if speaking and h_end == end:
             continue
+        if _has(text, bounds, start, h_start, "hypothetical") and _has(text, bounds, start, h_start, "individual_marker"):
+            continue
+        if _describes(text, bounds, h_end, told):
+            continue
         if asking or _has(text, bounds, h_end, sentence_end, "rule_modal") \
                 or _has(text, bounds, h_end, end, "hypothetical"):
             return True
     return False
+
+
+def _describes(text: str, bounds, head_end: int, told: list[tuple[int, int]]) -> bool:
+    """Whether the told clauses after the head's own clause attribute facts to the head (a fact pattern or an
+    event term matches) and state no rule: no rule modal, hypothetical or other party in them, none a
+    condition ("…失信以后", "…的时候": lexicon `condition_tail`)."""
+    pieces = [(a, b) for a, b in told if a >= head_end]
+    if not pieces or any(_has(text, bounds, a, b, name) for a, b in pieces
+                         for name in ("rule_modal", "hypothetical", "other_party")):
+        return False
+    if any(text[a:b].rstrip(_TRIM).endswith(w) for a, b in pieces for w in lexicon("condition_tail")):
+        return False
+    # "…企业，构成重大危险源的，有哪些要求？": a clause ending in a nominal 的 restricts the head, it attributes nothing
+    return any(_attributes(text, a, b) for a, b in pieces if not _nominal_de(text, bounds, a, b))
+
+
+def _attributes(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] states a profile fact or tells (or denies) an event, as its words go."""
+    piece = text[start:end].strip(_TRIM)
+    if any(p.regex.search(piece) for p in patterns().facts):
+        return True
+    return any(term.type != IGNORE for _, _, term in _span_triggers(text, start, end))
+
+
+def _topic_only(text: str, bounds, start: int, end: int) -> bool:
+    """A clause that only names events (an event term, its kind: "一般事故和较大事故", "失信行为和行政处罚"),
+    with no verb, time, count or negation: in a question, the topic asked about."""
+    found = _span_triggers(text, start, end)
+    if not any(term.type != IGNORE for _, _, term in found):
+        return False
+    rest = text[start:end]
+    spans = [(a - start, b - start) for a, b, _ in found]
+    for ps in patterns().attrs.values():
+        for p in ps:
+            spans += [m.span() for m in p.regex.finditer(rest) if p.key != "subject"]
+    rest = "".join(ch for i, ch in enumerate(rest) if not any(a <= i < b for a, b in spans))
+    return _only_words(rest, lexicon("coordination") + lexicon("topic_filler"))
 
 
 def _layout(text: str, bounds: frozenset[int]) -> tuple[list[Clause], list[int]]:
@@ -397,10 +459,22 @@ def _doc(message: str, as_of: dt.date) -> Doc:
     doc.triggers = _triggers(doc)
     doc.times = _times(doc)
     inside = lambda a: any(t.start <= a < t.end for t in doc.triggers)
-    doc.negations = [n for c in clauses
-                     for n in _words_at_bounds(text, c.start, c.end, lexicon("negation"), doc.bounds)
-                     if not inside(n[0])]
+    doc.negations = [n for c in clauses for n in _negations(text, c.start, c.end, doc.bounds) if not inside(n[0])]
     return doc
+
+
+def _negations(text: str, start: int, end: int, bounds) -> list[tuple[int, int, str]]:
+    """Negation words in text[start:end] on token boundaries, and those jieba fused with the verb they negate:
+    a token 没上 / 没进 / 未上 (lexicon `negated_verb`: the rest of the token) begins with the negation 没 / 未."""
+    found = _words_at_bounds(text, start, end, lexicon("negation"), bounds)
+    verbs = lexicon("negated_verb")
+    for m in _alternation(lexicon("negation")).finditer(text, start, end):
+        if m.start() not in bounds or m.end() in bounds:
+            continue
+        token_end = min((x for x in bounds if x > m.end()), default=end)
+        if text[m.end():token_end] in verbs:
+            found.append((m.start(), m.end(), m.group()))
+    return sorted(set(found))
 
 
 def _clause_of(doc: Doc, pos: int) -> Optional[Clause]:
@@ -598,19 +672,26 @@ class Trigger:
     term: Term
 
 
-def _triggers(doc: Doc) -> list[Trigger]:
-    """Event terms (event_terms.tsv) and phrases (event_phrase patterns) in the statement clauses:
-    leftmost, a term inside a longer one being part of it."""
+def _span_triggers(text: str, start: int, end: int) -> list[tuple[int, int, Term]]:
+    """Every event term and phrase occurring in text[start:end], overlapping ones included."""
     terms = event_terms()
     longest = max(map(len, terms))
     found: list[tuple[int, int, Term]] = []
+    for i in range(start, end):
+        hit = next((j for j in range(min(end, i + longest), i, -1) if text[i:j] in terms), None)
+        if hit is not None:
+            found.append((i, hit, terms[text[i:hit]]))
+    for p in patterns().phrases:
+        found += [(m.start(), m.end(), Term(p.event, p.flags)) for m in p.regex.finditer(text, start, end)]
+    return found
+
+
+def _triggers(doc: Doc) -> list[Trigger]:
+    """Event terms (event_terms.tsv) and phrases (event_phrase patterns) in the statement clauses:
+    leftmost, a term inside a longer one being part of it."""
+    found: list[tuple[int, int, Term]] = []
     for c in doc.clauses:
-        for i in range(c.start, c.end):
-            hit = next((j for j in range(min(c.end, i + longest), i, -1) if doc.text[i:j] in terms), None)
-            if hit is not None:
-                found.append((i, hit, terms[doc.text[i:hit]]))
-        for p in patterns().phrases:
-            found += [(m.start(), m.end(), Term(p.event, p.flags)) for m in p.regex.finditer(doc.text, c.start, c.end)]
+        found += _span_triggers(doc.text, c.start, c.end)
     out: list[Trigger] = []
     for a, b, term in sorted(_drop_contained(found), key=lambda x: (x[0], x[0] - x[1])):
         if not out or a >= out[-1].end:
@@ -673,8 +754,21 @@ def _denial_time(doc: Doc, t: Trigger, clause: Clause, neg: tuple[int, int, str]
         return in_clause[0]
     if neg[2] in lexicon("never_negation"):
         return None
-    # "近三年没有…，也没有新发职业病": a window carries on to later denials
-    return next((x for x in reversed(doc.times) if x.end <= t.start), None)
+    # "近三年没有…，也没有新发职业病": a window carries on to later denials, but not the time of an event told
+    # in between ("只是去年被罚过一次款，没有被列入过任何失信名单": 去年 dates the fine, not the denial)
+    return next((x for x in reversed(doc.times) if x.end <= t.start and not _dates_told_event(doc, x)), None)
+
+
+def _dates_told_event(doc: Doc, x: "TimeExpr") -> bool:
+    """Whether time `x` shares its clause with an event told (not denied)."""
+    c = _clause_of(doc, x.start)
+    for o in doc.triggers:
+        if c is None or not c.start <= o.start < c.end or o.term.type == IGNORE:
+            continue
+        neg = _negation_of(doc, o, c)
+        if (neg is None) == ("negated" not in o.term.flags):
+            return True
+    return False
 
 
 def _attrs(event_type: str, text: str) -> tuple[dict[str, Any], int]:

@@ -106,13 +106,14 @@ def _lexicon(name: str) -> tuple[str, ...]:
     return lexicon(name)
 
 
-def _elided_siblings(text: str, start: int, end: int, canon: str) -> tuple[list[str], list[str]]:
-    """Siblings named by ellipsis before and after a match: 金属、木质粉尘 / 危险化学品生产、储存."""
+def _elided_siblings(text: str, start: int, end: int, canon: str) -> tuple[list[str], list[str], int, int]:
+    """Siblings named by ellipsis before and after a match: 金属、木质粉尘 / 危险化学品生产、储存; and the
+    span the coordination covers."""
     seps = _lexicon("coordination")
     before: list[str] = []
     after: list[str] = []
     names = vocabulary().broader.keys()
-    pos = end
+    pos, first = end, start
     while pos < len(text) and text[pos] in seps:  # 危险化学品生产、储存、经营
         nxt = None
         for other in names:
@@ -131,25 +132,64 @@ def _elided_siblings(text: str, start: int, end: int, canon: str) -> tuple[list[
         if len(suffix) >= 2 and head and start - len(head) - 1 >= 0 \
                 and text[start - 1] in seps and text[start - 1 - len(head):start - 1] == head:
             before.append(other)
-    return before, after
+            first = min(first, start - 1 - len(head))
+    return before, after, first, pos
 
 
-def _negated(text: str, start: int) -> bool:
-    clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, start)), default=0)
-    return any(neg in text[clause_start:start] for neg in _lexicon("industry_negation"))
+def _clause_span(text: str, start: int, end: int) -> tuple[int, int]:
+    a = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, start)), default=0)
+    m = _CLAUSE_BREAK.search(text, end)
+    return a, (m.start() if m else len(text))
+
+
+@lru_cache(maxsize=1)
+def _denial_patterns() -> tuple[re.Pattern, re.Pattern]:
+    alt = lambda name: "|".join(map(re.escape, sorted(_lexicon(name), key=len, reverse=True)))
+    neg, verb, gap = alt("industry_denial"), alt("industry_denial_verb"), alt("industry_denial_gap")
+    return (re.compile(f"(?:{neg})(?:{verb})*$"),
+            re.compile(f"^(?:{gap})*(?:{neg})(?:{verb})*(?:过|了|的)?$"))
+
+
+def _negated(text: str, start: int, end: int) -> bool:
+    """Whether the industry words at text[start:end] are denied: after a copula negation in their clause
+    ("我们不是化工企业"), right after a negated verb ("不使用危险化学品", "没有金属或木质粉尘", "也不涉及危化品"),
+    or followed by one ending the clause ("危化品也不涉及", "金属粉尘都没有")."""
+    clause_start, clause_end = _clause_span(text, start, end)
+    prefix = text[clause_start:start]
+    if any(neg in prefix for neg in _lexicon("industry_negation")):
+        return True
+    before, after = _denial_patterns()
+    return bool(before.search(prefix.strip()) or after.match(text[end:clause_end].strip()))
 
 
 def find_industries(text: str) -> list[str]:
     """Canonical industries named in `text`, most specific only, in order of mention.
 
-    "危险化学品储存企业" → ["危险化学品储存"]; a term denied in its clause ("我们不是化工企业") is skipped.
+    "危险化学品储存企业" → ["危险化学品储存"]; a term denied in its clause ("我们不是化工企业", "不使用危险化学品",
+    "没有金属或木质粉尘") is skipped, with the terms coordinated with it ("危化品和危险化工工艺都不涉及").
     """
-    found: list[str] = []
+    seps = _lexicon("coordination")
+    groups: list[list] = []  # coordinated mentions: [start, end, [terms]]
     for start, end, canon in _scan(text):
-        if canon == SHADOW or _negated(text, start):
+        terms, first, last = [], start, end
+        if canon != SHADOW:
+            before, after, first, last = _elided_siblings(text, start, end, canon)
+            terms = [*before, canon, *after]
+        if groups and _only_words(text[groups[-1][1]:first], seps) and first >= groups[-1][1]:
+            groups[-1][1] = max(groups[-1][1], last)
+            groups[-1][2] += terms
+        else:
+            groups.append([first, last, terms])
+    found: list[str] = []
+    for start, end, terms in groups:
+        if _negated(text, start, end):
             continue
-        before, after = _elided_siblings(text, start, end, canon)
-        for term in [*before, canon, *after]:
-            if term not in found:
-                found.append(term)
+        found += [t for t in terms if t not in found]
     return [t for t in found if not any(t in ancestors(o) for o in found if o != t)]
+
+
+def _only_words(s: str, words: tuple[str, ...]) -> bool:
+    """Whether `s` is nothing but `words` (or empty)."""
+    for w in sorted(words, key=len, reverse=True):
+        s = s.replace(w, "")
+    return not s.strip()

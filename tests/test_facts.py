@@ -241,6 +241,22 @@ def test_only_stated_keys(sentence, expected):
     ("使用危险化学品的化工企业", ["危险化学品使用", "化工"]),
     ("钢铁冶金、深井铸造（铝加工）企业", ["钢铁冶金", "深井铸造"]),
     ("取得危险化学品安全生产许可证", []),
+    # a denied industry is no industry, and what is coordinated with it neither
+    ("不使用危险化学品", []),
+    ("也不涉及危化品", []),
+    ("没有金属或木质粉尘", []),
+    ("金属、木质粉尘都没有", []),
+    ("危化品和危险化工工艺都不涉及", []),
+    ("不使用危险化学品的化工企业", ["化工"]),
+    ("没有重大危险源的化工企业", ["化工"]),
+    ("我们在无锡做化工", ["化工"]),
+    ("有木粉尘", ["木质粉尘"]),
+    # industries no document lists, so that a scope can say "not in it"
+    ("食品加工厂", ["食品加工"]),
+    ("水产加工企业", ["食品加工"]),
+    ("做五金件的", ["机械"]),
+    ("物流公司", ["物流"]),
+    ("木材、食品加工企业", ["木材加工", "食品加工"]),
 ])
 def test_find_industries(text, expected):
     assert find_industries(text) == expected
@@ -252,12 +268,26 @@ def test_find_industries(text, expected):
     ("危化品仓储", "危化品", True),
     ("深井铸造", "冶金", True),
     ("木质粉尘", "工贸", True),
+    ("食品加工", "工贸", True),
+    ("食品加工", "化工", False),
+    ("物流", "交通运输", True),
+    ("物流", "危险化学品储存", False),
     ("危险化学品", "危险化学品储存", False),
     ("化工", "钢铁冶金", False),
     ("化工", "危险化学品", False),
 ])
 def test_industry_matches(profile_term, rule_term, expected):
     assert industry_matches(profile_term, rule_term) is expected
+
+
+def test_an_industry_outside_a_scope_reads_not_in_it():
+    # knowledge.evaluate.industry_relation: vocabulary terms by their broader terms; a food factory is a 工贸
+    # (轻工) enterprise, so it is in none of 无锡 第二条's industry lists but the 工贸 one
+    from knowledge.evaluate import MET, NOT_MET, industry_relation
+    [food] = find_industries("我们是一家食品加工厂")
+    assert [industry_relation(food, t) for t in ("钢铁冶金", "深井铸造", "金属粉尘", "木质粉尘", "化工",
+                                                  "危险化学品生产")] == [NOT_MET] * 6
+    assert industry_relation(food, "工贸") == MET
 
 
 def test_canonical():
