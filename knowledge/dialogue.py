@@ -99,6 +99,8 @@ def contradicts(event: dict, denial: dict) -> bool:
     for key in ("authority", "major", "severity", "responsible", "subject"):
         if denial.get(key) not in (None, "unit") and event.get(key) != denial[key]:
             return False
+    if denial.get("date_from") and (event.get("date") or event.get("date_to") or "9999") < denial["date_from"]:
+        return False  # "2022年5月…，那以后再没出过事": the denial starts after the event
     return not (denial.get("fatal") and not event.get("fatalities"))
 
 def merge_events(old: list[dict], new: list[dict], correction: bool = False, new_event: bool = False) -> list[dict]:

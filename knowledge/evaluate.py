@@ -201,6 +201,8 @@ def denial_covers(denial: dict, want: dict, years: Optional[float]) -> bool:
         # the unit's own denial ("公司…没有失信行为") covers a question about the unit, which names no subject
         if key == "subject" and denial.get(key) == "unit" and want.get(key) in (None, "unit"):
             continue
+        if key == "authority" and denial.get(key) and want.get(key) and field_matches(key, want[key], denial[key]):
+            continue
         if key in denial and denial[key] is not None and want.get(key) != denial[key]:
             return False
     if denial.get("fatal") and not isinstance(want.get("fatalities"), dict):

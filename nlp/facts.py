@@ -889,6 +889,9 @@ def _deny(doc: Doc, t: Trigger, clause: Clause, neg: tuple[int, int, str], w_sta
         return
     time = since or _denial_time(doc, t, clause, neg)
     entry = _denial(t, segment, time, doc.as_of)
+    by = _attrs(t.term.type, doc.text[clause.start:t.start])[0].get("authority")
+    if by:  # "安全监管部门从没处罚过我们" denies that body's penalties only
+        entry = {**entry, "authority": by}
     for subject in _denied_subjects(t.term.type, doc.text[clause.start:t.start]):
         found.deny(entry if subject is None else {**entry, "subject": subject}, (clause.start, clause.end))
 
