@@ -508,7 +508,7 @@ def _month_span(d: dt.date) -> tuple[dt.date, dt.date]:
 def _calendar(expr: str, as_of: dt.date) -> Optional[tuple[dt.date, dt.date]]:
     base = dt.datetime.combine(as_of, dt.time(12)).timestamp()
     try:
-        res = _jionlp().parse_time(expr.replace("份", ""), time_base=base)
+        res = _jionlp().parse_time(expr.replace("份", "").replace("的", ""), time_base=base)
         if res.get("type") not in ("time_point", "time_span"):
             return None
         a, b = (dt.date.fromisoformat(t[:10]) for t in res["time"][:2])
@@ -547,6 +547,9 @@ def _resolve_time(p: Pattern, m: re.Match, as_of: dt.date) -> Optional[tuple[dt.
         return (*span, None) if span else None
     if p.resolve == "months_ago":
         return (*_month_span(_minus_months(as_of, n)), None)
+    if p.resolve == "years_ago_season":
+        span = _calendar(f"{as_of.year - n}年{m.group('s')}", as_of)
+        return (*span, None) if span else None
     if p.resolve == "years_ago":
         return dt.date(as_of.year - n, 1, 1), dt.date(as_of.year - n, 12, 31), None
     if p.resolve == "days_ago":

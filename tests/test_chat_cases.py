@@ -11,7 +11,7 @@ import pytest
 from knowledge.dialogue import ask
 from test_evaluate_cases import expectations_hold
 
-CASES = sorted((Path(__file__).parent / "chat_cases").glob("*.json"))
+CASES = sorted((Path(__file__).parent / "chat_cases").glob("*.json"))  # u…: first set, p…: a later probe
 LOADED = [(p.stem, json.loads(p.read_text(encoding="utf-8"))) for p in CASES]
 
 
@@ -44,11 +44,19 @@ def turn_holds(out: dict, turn: dict) -> None:
     assert "【（未写明实施部门）】" not in out["reply"]
 
 
+# what the chat does not do yet, said where the case is; strict: a case that starts passing must leave this list
+KNOWN_GAPS = {
+    "p02_wuxi_steel_ranked_old_fine": "a denial of 失信行为 does not yet cover the items a document itself lists as "
+                                      "失信行为 (无锡 第七条 includes accidents and penalties)",
+}
+
+
 def test_there_are_enough_cases():
     assert len(LOADED) >= 50
 
 
-@pytest.mark.parametrize("case", [c for _, c in LOADED], ids=[n for n, _ in LOADED])
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=True))
+                                  if n in KNOWN_GAPS else c for n, c in LOADED], ids=[n for n, _ in LOADED])
 def test_chat_case(chat_db, case):
     turns = case.get("turns") or [case]
     session = None
