@@ -153,6 +153,39 @@ def test_a_date_completes_the_event_told_before(kb):
     assert "2025-12-05有生产安全事故" in second["reply"]
 
 
+def test_details_told_later_complete_the_event_and_a_bare_no_answers_the_last_question(kb):
+    chen = "001_9ae7228be791c7b7.txt"
+    with serving(kb) as base:
+        first = post(base, "我们是陈巴尔虎旗的企业，去年出过一起事故")
+        second = post(base, "一般事故，死了一个人，认定是责任事故", first["session_id"])
+        assert len(second["facts"]["events"]) == 1  # completed, not a second accident
+        assert second["facts"]["events"][0] == {"type": "accident", "date_from": "2025-01-01", "date_to": "2025-12-31",
+                                                "fatalities": 1, "severity": "一般", "responsible": True}
+        assert any(r["source_file"] == chen and r["status"] == "applies" and
+                   any("纳入县不良信用记录" in m["text"] for m in r["measures"]) for r in second["results"])
+        last = second["question_details"][-1]  # the one yes/no question, asked last
+        third = post(base, "没有", first["session_id"])
+    if last["field"] == "attested":
+        assert third["facts"]["attested"] == {last["key"]: False}
+    else:
+        assert third["facts"].get("absent_events")
+    assert last["question"] not in third["questions"]
+    assert third["facts"]["events"] == second["facts"]["events"]
+
+
+def test_a_bare_no_answers_the_event_question_asked_last(kb):
+    yingkou = "000_f2471d76c145893c.txt"
+    with serving(kb) as base:
+        first = post(base, "我们是营口的企业，标准化一级，已经公开承诺，近三年没有失信行为、行政处罚和亡人事故，"
+                           "没上过失信黑名单，能享受哪些激励？")
+        assert any("职业病" in q for q in first["questions"]) and "职业病" in first["questions"][-1]
+        second = post(base, "没有", first["session_id"])
+    assert {"type": "occupational_disease_case", "within_years": 3} in second["facts"]["absent_events"]
+    assert any(r["source_file"] == yingkou and r["kind"] == "incentive" and r["status"] == "applies"
+               for r in second["results"])
+    assert not any("职业病" in q for q in second["questions"])
+
+
 def test_a_correction_replaces_the_level_and_changes_the_reply(kb):
     wuxi = "003_de71b19c54652fc1.txt"
     with serving(kb) as base:
