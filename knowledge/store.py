@@ -47,6 +47,7 @@ def dumps(value) -> str:
 def version_meta(doc: ParsedDocument) -> dict:
     """What a version states about itself: metadata and validity (nlp.metadata.read_validity)."""
     v = read_validity(doc.text, doc.title, doc.issued_on, doc.effective_from)
+    doc.warnings = [*doc.warnings, *(w for w in v.warnings if w not in doc.warnings)]  # said on ingest, kept
     return {"source_file": doc.source_file, "title": doc.title, "doc_number": doc.doc_number, "issuer": doc.issuer,
             "jurisdiction": doc.jurisdiction, "issued_on": doc.issued_on, "effective_from": v.effective_from,
             "expires": v.expires, "trial": int(v.trial), "replaces": v.replaces, "revision": int(v.revision),
@@ -181,7 +182,7 @@ def store_document(db: sqlite_utils.Database, doc: ParsedDocument, replaces: Opt
     known = known_text(db, replaces or own, doc.content_hash)
     if known:
         return reread(db, doc, known[0], known[1], counts)
-    meta = version_meta(doc)
+    meta = version_meta(doc)  # (adds its validity warnings to doc.warnings)
     ambiguous: list[str] = []
     if replaces:
         target, matched_by = replaces, "explicit"
@@ -236,11 +237,11 @@ def reread(db: sqlite_utils.Database, doc: ParsedDocument, doc_id: str, version:
     is_current = current["version"] == version
     retired = bool(current.get("retired_at"))
     extractor = current.get("extractor") if is_current else row.get("extractor")
+    meta = version_meta(doc)
     if extractor == extractor_version() and row.get("extractor") == extractor_version():
         return StoreResult(doc_id, doc.source_file, "unchanged", version, counts, doc.warnings, row.get("matched_by"),
                            [], is_current, retired)
     rekey(doc, doc_id)
-    meta = version_meta(doc)
     meta["source_file"] = row.get("source_file") or doc.source_file
     rows = extraction_rows(doc_id, doc)
     with db.atomic():

@@ -134,12 +134,22 @@ def pick_version(versions: list[dict], as_of: date) -> int:
     return chosen
 
 
+GENRES = ("实施细则", "细则", "办法", "条例", "规定", "实施方案", "方案", "实施意见", "意见", "备忘录", "通知",
+          "决定", "制度", "措施", "清单")
+
+
+def genre(title: Optional[str]) -> str:
+    """办法 for a title ending in …办法（试行）: what a note calls the document (该办法为试行)."""
+    t = re.sub(r"[（(][^（）()]*[)）]\s*$", "", title or "").strip()
+    return next((g for g in GENRES if t.endswith(g)), "文件")
+
+
 def validity_notes(versions: list[dict], index: int, as_of: date) -> list[str]:
     """What a reader must know about the version answering on `as_of`: 试行, not yet in force, expired,
     superseded, dates unknown."""
     v, day = versions[index], as_of.isoformat()
     n, notes = index + 1, []
-    label = f"第{n}版" if len(versions) > 1 else "该文件"
+    label = f"第{n}版" if len(versions) > 1 else f"该{genre(v.get('title'))}"
     eff = v.get("effective_from")
     if v.get("trial"):
         notes.append(f"{label}为试行" + ("，施行日期未写明" if not eff else ""))

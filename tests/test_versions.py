@@ -311,3 +311,26 @@ def test_seeds_twice_export_byte_identical(tmp_path):
     shutil.copytree(CORPUS, copy)
     assert {r["status"] for r in ingest(db, copy)} == {"unchanged"}
     assert run("export", "--db", db).stdout == first
+
+
+# ---- the API ---------------------------------------------------------------------------------
+
+def test_api_versions_diff_and_as_of(wuxi_revised):
+    from fastapi.testclient import TestClient
+    from api.app import Settings, create_app
+    db, revised = wuxi_revised
+    ingest(db, revised)
+    client = TestClient(create_app(Settings(db_path=db)))
+    doc_id = "003_de71b19c54652fc1"
+    vs = client.get(f"/v1/documents/{doc_id}/versions")
+    assert vs.status_code == 200 and [v["version"] for v in vs.json()] == [1, 2]
+    d = client.get(f"/v1/documents/{doc_id}/diff", params={"from": 1, "to": 2})
+    assert d.status_code == 200 and "门槛由二级提高到一级" in d.json()["summary"]
+    assert client.get(f"/v1/documents/{doc_id}/diff", params={"from": 5}).status_code == 404
+    assert client.get("/v1/documents/nothing/diff").status_code == 404
+    old = client.get(f"/v1/documents/{doc_id}", params={"version": 1})
+    assert old.status_code == 200 and old.json()["version"] == 1
+    assert any("二级" in c["text"] for c in old.json()["conditions"])
+    wuxi = json.loads((ROOT / "examples" / "wuxi_hazchem.json").read_text(encoding="utf-8"))
+    r = client.post("/v1/check", json={"profile": wuxi, "as_of": "2026-11-22"})
+    assert r.status_code == 200 and {x["document_version"] for x in r.json()["results"]} == {2}
