@@ -198,7 +198,7 @@ def articles(items: list[dict]) -> list[str]:
     seen = []
     for it in items:
         path = [p for p in it.get("path") or [] if not DIVISION.match(str(p))]
-        label = path[0] if path else where(it)
+        label = path[0] if path and re.match(r"^第.+条", str(path[0])) else where(it)
         if label not in seen:
             seen.append(label)
     return seen

@@ -153,7 +153,7 @@ def validity_notes(versions: list[dict], index: int, as_of: date) -> list[str]:
     eff = v.get("effective_from")
     if v.get("trial"):
         notes.append(f"{label}为试行" + ("，施行日期未写明" if not eff else ""))
-    elif not eff and v.get("validity_warnings"):
+    elif not eff and (v.get("validity_warnings") or not start(v)):
         notes.append(f"{label}施行日期未写明")
     first = start(v)
     if first and first > day:

@@ -617,6 +617,7 @@ def in_force_sentences(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=4096)
 def title_key(title: Optional[str]) -> str:
     """A title without what a revision changes (dates, 修订/试行 marks, quotes, 关于…的通知): two versions of one
     document share it."""

@@ -334,3 +334,12 @@ def test_api_versions_diff_and_as_of(wuxi_revised):
     wuxi = json.loads((ROOT / "examples" / "wuxi_hazchem.json").read_text(encoding="utf-8"))
     r = client.post("/v1/check", json={"profile": wuxi, "as_of": "2026-11-22"})
     assert r.status_code == 200 and {x["document_version"] for x in r.json()["results"]} == {2}
+
+
+@needs_shared
+def test_cached_kb_as_of_for_chat(beijing):
+    from knowledge.queries import cached_kb
+    db, doc_id = beijing
+    assert cached_kb(db, date(2020, 1, 1))["documents"][doc_id]["version"] == 1
+    assert cached_kb(db, date(2023, 1, 1))["documents"][doc_id]["version"] == 2
+    assert cached_kb(db)["documents"][doc_id]["version"] == 2  # without as_of: the current versions, as before
