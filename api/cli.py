@@ -30,13 +30,16 @@ SessionsOption = Annotated[Optional[Path], typer.Option(
 
 @app.command()
 def ingest(paths: Annotated[list[Path], typer.Argument(help="files or folders (.txt .html .docx .pdf)")],
-           db: DbOption, quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
-    """Read policy documents into the KB (idempotent). Example: xinyi ingest corpus/ --db kb.sqlite"""
+           db: DbOption, quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+           replaces: Annotated[Optional[str], typer.Option(
+               "--replaces", help="the id of the document this one file is a new version of")] = None) -> None:
+    """Read policy documents into the KB (idempotent); a revision becomes the next version of its document.
+    Example: xinyi ingest corpus/ --db kb.sqlite   ·   xinyi ingest new.txt --db kb.sqlite --replaces 003_x"""
     from knowledge.ingest import ingest_paths
     from knowledge.db import KBError
     from nlp.types import XinyiError
     try:
-        report = ingest_paths(paths, db, progress=not quiet and sys.stderr.isatty())
+        report = ingest_paths(paths, db, progress=not quiet and sys.stderr.isatty(), replaces=replaces)
     except (XinyiError, KBError) as exc:
         fail(str(exc))
     emit(report)
@@ -44,6 +47,16 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="files or folders (.
         for d in report["documents"]:
             sys.stderr.write(f"xinyi: {d['source_file']}: {d['status']}, {d['measures']} measures, "
                              f"{d['conditions']} conditions ({d['attestation_only']} attestation-only)\n")
+            if d.get("matched_by") and d["matched_by"] != "same_file" and d["status"] == "updated":
+                where = "current" if d.get("current") else "an earlier"
+                sys.stderr.write(f"xinyi: {d['source_file']}: version {d['version']} ({where}) of {d['document_id']}"
+                                 f" (recognised by {d['matched_by']})\n")
+            if d.get("ambiguous"):
+                sys.stderr.write(f"xinyi: {d['source_file']}: might revise {' or '.join(d['ambiguous'])}; kept as "
+                                 f"a new document {d['document_id']} — say which with --replaces DOC_ID\n")
+            if d.get("retired"):
+                sys.stderr.write(f"xinyi: {d['source_file']}: {d['document_id']} is retired (xinyi remove): kept, "
+                                 f"not in answers\n")
             for w in d["warnings"]:
                 sys.stderr.write(f"xinyi: {d['source_file']}: warning: {w}\n")
     if report["errors"]:
@@ -73,6 +86,74 @@ def export(db: DbOption) -> None:
         emit(export_kb(open_db(db, readonly=True)))
     except KBError as exc:
         fail(str(exc))
+
+
+@app.command()
+def diff(document: Annotated[str, typer.Argument(help="document id (xinyi export / versions)")], db: DbOption,
+         from_version: Annotated[Optional[int], typer.Option("--from", help="older version (default: the one before --to)")] = None,
+         to_version: Annotated[Optional[int], typer.Option("--to", help="newer version (default: the current one)")] = None,
+         as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False) -> None:
+    """What changed between two versions of a document: clauses, measures, conditions and rules added, removed and
+    changed (matched by content, so renumbered articles are found), with a Chinese summary.
+    Example: xinyi diff --db kb.sqlite 003_de71b19c54652fc1 --from 1 --to 2"""
+    from knowledge.db import KBError, open_db
+    from knowledge.diff import DiffError, document_diff
+    try:
+        d = document_diff(open_db(db, readonly=True), document, from_version, to_version)
+    except (KBError, DiffError) as exc:
+        fail(str(exc))
+    if as_json:
+        emit(d)
+        return
+    lines = [f"{document}: 第{d['from']['version']}版（{d['from']['source_file']}）→ 第{d['to']['version']}版"
+             f"（{d['to']['source_file']}）", d["summary"]]
+    for key, name in (("clauses", "条款"), ("measures", "措施"), ("conditions", "条件")):
+        part = d[key]
+        for a in part["added"]:
+            lines.append(f"+ {name} {a['where']}: {a['text']}")
+        for r in part["removed"]:
+            lines.append(f"- {name} {r['where']}: {r['text']}")
+        for c in part["changed"]:
+            lines.append(f"~ {name} {c['old']['where']}→{c['new']['where']}: {c['old']['text']}\n    ⇒ {c['new']['text']}")
+        for r in part.get("renumbered", []):
+            lines.append(f"> {name} {r['old']['where']}→{r['new']['where']}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+@app.command()
+def versions(document: Annotated[str, typer.Argument(help="document id")], db: DbOption) -> None:
+    """A document's versions, oldest first, with validity (effective_from, expires, superseded_on, 试行).
+    Example: xinyi versions --db kb.sqlite 003_de71b19c54652fc1"""
+    from knowledge.db import KBError, open_db
+    from knowledge.queries import list_versions
+    try:
+        rows = list_versions(open_db(db, readonly=True), document)
+    except KBError as exc:
+        fail(str(exc))
+    if not rows:
+        fail(f"no document with id {document!r}")
+    emit(rows)
+
+
+@app.command()
+def remove(document: Annotated[str, typer.Argument(help="document id")], db: DbOption,
+           as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False) -> None:
+    """Take a document out of answers (check, ask, search); every version stays in the KB for audit and export
+    marks it retired_at. Example: xinyi remove --db kb.sqlite 003_de71b19c54652fc1"""
+    from knowledge.db import KBError, open_db
+    from knowledge.store import retire_document
+    from nlp.types import XinyiError
+    if not db.exists():
+        fail(f"{db}: no knowledge base here")
+    try:
+        out = retire_document(open_db(db), document)
+    except (KBError, XinyiError) as exc:
+        fail(str(exc))
+    if as_json:
+        emit(out)
+    else:
+        sys.stdout.write(f"{document}: {'removed from answers' if out['changed'] else 'already removed'} "
+                         f"at {out['retired_at']}; its versions are kept\n")
 
 
 def main() -> None:

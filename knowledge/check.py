@@ -12,5 +12,5 @@ from .queries import load_kb
 
 def check_profile(db_path: str | Path, profile: dict, as_of: date) -> dict:
     profile = validate_profile(profile)
-    kb = load_kb(open_db(db_path, readonly=True))
+    kb = load_kb(open_db(db_path, readonly=True), as_of)  # each document as the version in force on as_of
     return {"as_of": as_of.isoformat(), "profile": profile, "results": evaluate(kb, profile, as_of)}

@@ -67,6 +67,41 @@ def extractor_version(db: sqlite_utils.Database) -> None:
     db["documents"].add_column("extractor", str)
 
 
+VERSIONED = ("clauses", "measures", "conditions", "rules")
+VERSION_META = {"source_file": str, "title": str, "doc_number": str, "issuer": str, "jurisdiction": str,
+                "issued_on": str, "effective_from": str, "expires": str, "trial": int, "superseded_on": str,
+                "format": str, "warnings": str, "extractor": str, "matched_by": str, "replaces": str,
+                "revision": int, "validity_warnings": str}
+
+
+@migration("0004_versions")
+def versions(db: sqlite_utils.Database) -> None:
+    """Every version's extraction is kept: version_<table> holds the rows of each (document, version), the
+    plain tables the current version of each document in answers. Validity is stored on the version; a
+    document taken out of answers keeps its history (retired_at)."""
+    for col, kind in VERSION_META.items():
+        db["document_versions"].add_column(col, kind)
+    for col, kind in (("expires", str), ("trial", int), ("superseded_on", str), ("retired_at", str),
+                      ("matched_by", str)):
+        db["documents"].add_column(col, kind)
+    for table in VERSIONED:
+        cols = {k: v for k, v in db[table].columns_dict.items()}
+        db[f"version_{table}"].create({"version": int, **cols}, pk=("document_id", "version", "id"))
+        names = ", ".join(f"[{c}]" for c in cols)
+        db.execute(f"INSERT INTO [version_{table}] (version, {names}) SELECT d.version, {', '.join('t.' + f'[{c}]' for c in cols)} "
+                   f"FROM [{table}] t JOIN documents d ON d.id = t.document_id")
+    for d in db["documents"].rows:
+        db.execute("UPDATE document_versions SET source_file = ?, title = ?, doc_number = ?, issuer = ?, "
+                   "jurisdiction = ?, issued_on = ?, effective_from = ?, format = ?, warnings = ?, extractor = ? "
+                   "WHERE document_id = ? AND version = ?",
+                   [d["source_file"], d["title"], d["doc_number"], d["issuer"], d["jurisdiction"], d["issued_on"],
+                    d["effective_from"], d["format"], d["warnings"], d.get("extractor"), d["id"], d["version"]])
+    db.execute("UPDATE document_versions SET source_file = (SELECT source_file FROM documents "
+               "WHERE documents.id = document_versions.document_id) WHERE source_file IS NULL")
+    db["document_versions"].create_index(["content_hash"])
+    db["document_versions"].create_index(["source_file"])
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 

@@ -400,7 +400,8 @@ def evaluate(kb: dict, profile: dict, as_of: date) -> list[dict]:
             measures = [kb["measures"][mid] for mid in rule["measure_ids"] if mid in kb["measures"]]
             results.append({
                 "source_file": doc["source_file"], "document_id": doc["id"], "document_title": doc.get("title"),
-                "document_version": doc.get("version"), "rule_id": rule["id"], "kind": rule["kind"],
+                "document_version": doc.get("version"), "validity_notes": doc.get("validity_notes", []),
+                "rule_id": rule["id"], "kind": rule["kind"],
                 "combinator": rule["combinator"], "status": status,
                 "conditions": [*gates, *conds],
                 "measures": [{"id": m["id"], "kind": m["kind"], "text": m["text"], "departments": m["departments"],

@@ -14,8 +14,11 @@ from .db import open_db
 from .store import store_document
 
 
-def ingest_paths(paths: list[Path], db_path: Path, progress: bool = False) -> dict:
+def ingest_paths(paths: list[Path], db_path: Path, progress: bool = False, replaces: str | None = None) -> dict:
+    """`replaces`: the id of the document the (single) file is a new version of, settling a doubtful match."""
     files = iter_input_files(paths)
+    if replaces and len(files) != 1:
+        raise XinyiError(f"--replaces: expected one file, got {len(files)}")
     db = open_db(db_path)
     results, errors = [], []
     bar = None
@@ -28,9 +31,11 @@ def ingest_paths(paths: list[Path], db_path: Path, progress: bool = False) -> di
         for f in files:
             try:
                 doc = parse_document(read_document(f))
-                r = store_document(db, doc)
+                r = store_document(db, doc, replaces=replaces)
                 results.append({"document_id": r.document_id, "source_file": r.source_file, "status": r.status,
-                                "version": r.version, **r.counts, "warnings": r.warnings})
+                                "version": r.version, **r.counts, "warnings": r.warnings,
+                                "matched_by": r.matched_by, "ambiguous": r.ambiguous, "current": r.current,
+                                "retired": r.retired})
             except XinyiError as exc:
                 errors.append(str(exc))
             if bar:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import date
 from pathlib import Path
 from typing import Any, Optional
 
@@ -16,6 +17,8 @@ def loads(value: Optional[str], default: Any = None) -> Any:
 
 
 DOC_FIELDS = ("id", "source_file", "title", "doc_number", "issuer", "jurisdiction", "issued_on", "version")
+VALIDITY_FIELDS = ("expires", "trial", "superseded_on")
+VERSIONED = ("clauses", "measures", "conditions", "rules")
 
 
 def document_row(row: dict) -> dict:
@@ -23,7 +26,23 @@ def document_row(row: dict) -> dict:
     out["effective_from"] = row.get("effective_from")
     out["format"] = row.get("format")
     out["warnings"] = loads(row.get("warnings"), [])
+    for k in VALIDITY_FIELDS:
+        out[k] = bool(row.get(k)) if k == "trial" else row.get(k)
+    if row.get("retired_at"):
+        out["retired_at"] = row["retired_at"]
     return out
+
+
+def version_entry(row: dict, entry_id: str) -> dict:
+    """An earlier version as a document of its own in export: id DOC@vN, `version_of` the document."""
+    out = document_row({**row, "id": entry_id})
+    out["version_of"] = row["document_id"]
+    out["matched_by"] = row.get("matched_by")
+    return out
+
+
+def version_id(document_id: str, version: int) -> str:
+    return f"{document_id}@v{version}"
 
 
 def clause_row(row: dict) -> dict:
@@ -53,19 +72,88 @@ def clause_paths(db: sqlite_utils.Database, document_id: Optional[str] = None) -
     return {r["id"]: loads(r["path"], []) for r in db["clauses"].rows_where(where, args, select="id, path")}
 
 
+def has_versions(db: sqlite_utils.Database) -> bool:
+    return "version_clauses" in db.table_names()
+
+
+def version_rows(db: sqlite_utils.Database, document_id: str, version: int, entry_id: Optional[str] = None) -> dict:
+    """One version's clauses, measures, conditions and rules in the contract shapes; with `entry_id`, their ids
+    and document_id carry that id instead of the document's (DOC@vN-c0001 …)."""
+    raw = {t: list(db[f"version_{t}"].rows_where("document_id = ? AND version = ?", [document_id, version],
+                                                 order_by="ord")) for t in VERSIONED}
+    if entry_id and entry_id != document_id:
+        old, new = document_id + "-", entry_id + "-"
+
+        def k(v):
+            return new + v[len(old):] if isinstance(v, str) and v.startswith(old) else v
+        for t, rows in raw.items():
+            for r in rows:
+                r["document_id"] = entry_id
+                for col in ("id", "parent_id", "clause_id"):
+                    if col in r:
+                        r[col] = k(r[col])
+                for col in ("condition_ids", "measure_ids"):
+                    if col in r:
+                        r[col] = json.dumps([k(x) for x in loads(r[col], [])], ensure_ascii=False)
+    clauses = [clause_row(r) for r in raw["clauses"]]
+    paths = {c["id"]: c["path"] for c in clauses}
+    return {"clauses": clauses, "measures": [measure_row(r, paths) for r in raw["measures"]],
+            "conditions": [condition_row(r, paths) for r in raw["conditions"]],
+            "rules": [rule_row(r) for r in raw["rules"]]}
+
+
+def archived_versions(db: sqlite_utils.Database) -> list[tuple[dict, str]]:
+    """(version row, export id) of every stored version not in the plain tables: earlier versions (DOC@vN) and
+    the current version of a retired document (its own id)."""
+    if not has_versions(db):
+        return []
+    docs = {r["id"]: r for r in db["documents"].rows_where(select="id, version, retired_at")}
+    out = []
+    for r in db["document_versions"].rows_where("extractor IS NOT NULL", order_by="document_id, version",
+                                                select="document_id, version, source_file, title, doc_number, "
+                                                       "issuer, jurisdiction, issued_on, effective_from, expires, "
+                                                       "trial, superseded_on, format, warnings, matched_by"):
+        d = docs.get(r["document_id"])
+        if d is None:
+            continue
+        if r["version"] == d["version"]:
+            if d.get("retired_at"):
+                out.append((r, r["document_id"]))
+            continue
+        out.append((r, version_id(r["document_id"], r["version"])))
+    return out
+
+
 def export_kb(db: sqlite_utils.Database) -> dict:
+    """The whole KB: every document (a retired one marked retired_at) with its current version's rows, then every
+    earlier version as a document DOC@vN (version_of DOC) with its own rows — nothing a version said is lost."""
     paths = clause_paths(db)
-    return {
+    out = {
         "documents": [document_row(r) for r in db["documents"].rows_where(order_by="source_file")],
         "clauses": [clause_row(r) for r in db["clauses"].rows_where(order_by="document_id, ord")],
         "measures": [measure_row(r, paths) for r in db["measures"].rows_where(order_by="document_id, ord")],
         "conditions": [condition_row(r, paths) for r in db["conditions"].rows_where(order_by="document_id, ord")],
         "rules": [rule_row(r) for r in db["rules"].rows_where(order_by="document_id, ord")],
     }
+    for row, entry_id in archived_versions(db):
+        if entry_id != row["document_id"]:
+            out["documents"].append(version_entry(row, entry_id))
+        for key, rows in version_rows(db, row["document_id"], row["version"], entry_id).items():
+            out[key].extend(rows)
+    return out
 
 
 def list_documents(db: sqlite_utils.Database) -> list[dict]:
     return [document_row(r) for r in db["documents"].rows_where(order_by="source_file")]
+
+
+def list_versions(db: sqlite_utils.Database, document_id: str) -> list[dict]:
+    """A document's versions, oldest first: file, dates, validity and why it was taken for this document."""
+    from .store import stored_versions
+    return [{k: v.get(k) for k in ("version", "source_file", "title", "doc_number", "issued_on", "effective_from",
+                                   "expires", "superseded_on", "matched_by", "content_hash")}
+            | {"trial": bool(v.get("trial")), "validity_warnings": v.get("validity_warnings", [])}
+            for v in stored_versions(db, document_id).get(document_id, [])]
 
 
 def clause_tree(clauses: list[dict]) -> list[dict]:
@@ -77,11 +165,21 @@ def clause_tree(clauses: list[dict]) -> list[dict]:
     return roots
 
 
-def get_document(db: sqlite_utils.Database, document_id: str) -> Optional[dict]:
+def get_document(db: sqlite_utils.Database, document_id: str, version: Optional[int] = None) -> Optional[dict]:
     rows = list(db["documents"].rows_where("id = ?", [document_id]))
     if not rows:
         return None
     doc = document_row(rows[0])
+    if version is not None and version != doc["version"] or (version is None and doc.get("retired_at")):
+        version = doc["version"] if version is None else version
+        vrow = list(db["document_versions"].rows_where("document_id = ? AND version = ?", [document_id, version]))
+        if not vrow:
+            return None
+        doc = {**document_row({**vrow[0], "id": document_id}), "retired_at": doc.get("retired_at")}
+        parts = version_rows(db, document_id, version)
+        doc["clauses"] = clause_tree(parts["clauses"])
+        doc.update({k: parts[k] for k in ("measures", "conditions", "rules")})
+        return doc
     clauses = [clause_row(r) for r in db["clauses"].rows_where("document_id = ?", [document_id], order_by="ord")]
     paths = {c["id"]: c["path"] for c in clauses}
     doc["clauses"] = clause_tree(clauses)
@@ -93,20 +191,55 @@ def get_document(db: sqlite_utils.Database, document_id: str) -> Optional[dict]:
     return doc
 
 
-def load_kb(db: sqlite_utils.Database) -> dict:
-    """Everything evaluation needs, keyed for lookup: documents, measures, conditions, rules, clause paths."""
-    kb = export_kb(db)
-    return {
-        "documents": {d["id"]: d for d in kb["documents"]},
-        "clauses": {c["id"]: c for c in kb["clauses"]},
-        "measures": {m["id"]: m for m in kb["measures"]},
-        "conditions": {c["id"]: c for c in kb["conditions"]},
-        "rules": kb["rules"],
+def load_kb(db: sqlite_utils.Database, as_of: Optional[date] = None) -> dict:
+    """Everything evaluation needs, keyed for lookup: documents, measures, conditions, rules, clause paths —
+    the documents still in answers (not retired). With `as_of`, each document as the version in force that day
+    (knowledge/versions.py), with `validity_notes` saying 试行 / not yet in force / expired / superseded."""
+    paths = clause_paths(db)
+    docs = [document_row(r) for r in db["documents"].rows_where(order_by="source_file")]
+    kb = {
+        "documents": {d["id"]: d for d in docs if not d.get("retired_at")},
+        "clauses": {c["id"]: c for c in (clause_row(r) for r in db["clauses"].rows_where(order_by="document_id, ord"))},
+        "measures": {m["id"]: m for m in (measure_row(r, paths)
+                                          for r in db["measures"].rows_where(order_by="document_id, ord"))},
+        "conditions": {c["id"]: c for c in (condition_row(r, paths)
+                                            for r in db["conditions"].rows_where(order_by="document_id, ord"))},
+        "rules": [rule_row(r) for r in db["rules"].rows_where(order_by="document_id, ord")],
     }
+    if as_of is not None and has_versions(db):
+        in_force(db, kb, as_of)
+    return kb
+
+
+def in_force(db: sqlite_utils.Database, kb: dict, as_of: date) -> None:
+    """Put in `kb`, for every document, the version in force on `as_of` and its validity notes."""
+    from .store import stored_versions
+    from .versions import pick_version, validity_notes
+    every = stored_versions(db)
+    for doc_id, doc in list(kb["documents"].items()):
+        versions = [v for v in every.get(doc_id, []) if v.get("extractor")]  # versions with their extraction
+        if not versions:
+            continue
+        i = pick_version(versions, as_of)
+        chosen = versions[i]
+        doc["validity_notes"] = validity_notes(versions, i, as_of)
+        doc["versions"] = len(versions)
+        if chosen["version"] == doc["version"]:
+            continue
+        for key in ("clauses", "measures", "conditions"):
+            kb[key] = {k: v for k, v in kb[key].items() if v["document_id"] != doc_id}
+        kb["rules"] = [r for r in kb["rules"] if r["document_id"] != doc_id]
+        parts = version_rows(db, doc_id, chosen["version"])
+        for key in ("clauses", "measures", "conditions"):
+            kb[key].update({x["id"]: x for x in parts[key]})
+        kb["rules"].extend(parts["rules"])
+        replaced = document_row({**chosen, "id": doc_id})
+        replaced.update(validity_notes=doc["validity_notes"], versions=len(versions))
+        kb["documents"][doc_id] = replaced
 
 
 KB_CACHE_SIZE = 4
-_kb_cache: dict[Path, tuple[tuple, dict]] = {}
+_kb_cache: dict[tuple, tuple[tuple, dict]] = {}
 _kb_cache_lock = threading.Lock()
 
 
@@ -121,13 +254,13 @@ def kb_stamp(path: Path) -> tuple:
     return (st.st_mtime_ns, st.st_size, counter, wst and (wst.st_mtime_ns, wst.st_size))
 
 
-def cached_kb(path: str | Path) -> dict:
+def cached_kb(path: str | Path, as_of: Optional[date] = None) -> dict:
     """load_kb for a KB file, reused while the file is unchanged (a re-ingest is seen on the next call).
     Opens the file read-only; raises KBError when there is no usable KB. The dict is shared between turns and
-    threads: callers must not change it."""
-    key = Path(path).resolve()
+    threads: callers must not change it. With `as_of`, each document as the version in force that day."""
+    key = (Path(path).resolve(), as_of)
     try:
-        stamp = kb_stamp(key)
+        stamp = kb_stamp(key[0])
     except OSError:
         stamp = None
     with _kb_cache_lock:
@@ -136,7 +269,7 @@ def cached_kb(path: str | Path) -> dict:
         return hit[1]
     db = open_db(path, readonly=True)  # KBError for a missing or foreign file
     try:
-        kb = load_kb(db)
+        kb = load_kb(db, as_of)
     finally:
         db.conn.close()
     if stamp is None:

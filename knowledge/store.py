@@ -1,86 +1,278 @@
-"""The only writer of the KB: one transaction per document; re-ingesting the same text changes nothing,
-a changed text becomes the next version of the same document (its old text kept in document_versions)."""
+"""The only writer of the KB: one transaction per document version.
+
+Re-ingesting a text already stored changes nothing (unless the extractor changed: then that version is read
+again). A changed text under the same file name, or a revision recognised under another file name
+(knowledge/versions.py) or named with --replaces, becomes a version of the same document; versions are kept
+in date order (an older text arriving later is put before the newer one), each with its whole extraction in
+version_<table>. The plain tables hold the current (latest) version of every document still in answers.
+"""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Optional
 
 import sqlite_utils
 
 from nlp.document import document_id, extractor_version
+from nlp.metadata import read_validity
 from nlp.pipeline import entities, segment
 from nlp.predicates import attestation_only
-from nlp.types import ParsedDocument
+from nlp.types import ParsedDocument, XinyiError
 
-from .db import now
+from .db import VERSIONED, now
+from .versions import find_matches, insert_position, rekey, superseded_dates
+
+LIVE = ("clauses", "measures", "measure_departments", "conditions", "rules", "entities", "clause_search")
 
 
 @dataclass
 class StoreResult:
     document_id: str
     source_file: str
-    status: str            # added | updated | unchanged
+    status: str            # added | updated | unchanged | reextracted
     version: int
     counts: dict
     warnings: list
+    matched_by: Optional[str] = None          # same_file | replaces | doc_number | … | explicit
+    ambiguous: list = field(default_factory=list)   # documents it might revise, when more than one matched
+    current: bool = True                      # the version stored is the document's current one
+    retired: bool = False
 
 
 def dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def store_document(db: sqlite_utils.Database, doc: ParsedDocument) -> StoreResult:
-    doc_id = document_id(doc.source_file)
+def version_meta(doc: ParsedDocument) -> dict:
+    """What a version states about itself: metadata and validity (nlp.metadata.read_validity)."""
+    v = read_validity(doc.text, doc.title, doc.issued_on, doc.effective_from)
+    doc.warnings = [*doc.warnings, *(w for w in v.warnings if w not in doc.warnings)]  # said on ingest, kept
+    return {"source_file": doc.source_file, "title": doc.title, "doc_number": doc.doc_number, "issuer": doc.issuer,
+            "jurisdiction": doc.jurisdiction, "issued_on": doc.issued_on, "effective_from": v.effective_from,
+            "expires": v.expires, "trial": int(v.trial), "replaces": v.replaces, "revision": int(v.revision),
+            "validity_warnings": v.warnings}
+
+
+def stored_versions(db: sqlite_utils.Database, doc_id: Optional[str] = None) -> dict[str, list[dict]]:
+    """document id → its versions, oldest first (metadata only, JSON fields decoded)."""
+    where, args = ("document_id = ?", [doc_id]) if doc_id else (None, None)
+    out: dict[str, list[dict]] = {}
+    for r in db["document_versions"].rows_where(where, args, order_by="document_id, version",
+                                                 select="document_id, version, content_hash, source_file, title, "
+                                                        "doc_number, issuer, jurisdiction, issued_on, effective_from, "
+                                                        "expires, trial, superseded_on, replaces, revision, "
+                                                        "validity_warnings, extractor, matched_by, format, warnings"):
+        r["replaces"] = json.loads(r["replaces"]) if r.get("replaces") else []
+        r["validity_warnings"] = json.loads(r["validity_warnings"]) if r.get("validity_warnings") else []
+        out.setdefault(r["document_id"], []).append(r)
+    return out
+
+
+def file_document(db: sqlite_utils.Database, source_file: str) -> Optional[str]:
+    """The document a file name already brought a version of."""
+    row = db.execute("SELECT document_id FROM document_versions WHERE source_file = ? ORDER BY version DESC LIMIT 1",
+                     [source_file]).fetchone()
+    if row:
+        return row[0]
+    own = document_id(source_file)
+    return own if db["documents"].count_where("id = ?", [own]) else None
+
+
+def known_text(db: sqlite_utils.Database, doc_id: Optional[str], content_hash: str) -> Optional[tuple[str, int]]:
+    """(document, version) already holding this exact text: the file's own document first, then any."""
+    if doc_id:
+        row = db.execute("SELECT document_id, version FROM document_versions WHERE document_id = ? AND "
+                         "content_hash = ?", [doc_id, content_hash]).fetchone()
+        if row:
+            return row[0], row[1]
+    row = db.execute("SELECT document_id, version FROM document_versions WHERE content_hash = ? "
+                     "ORDER BY document_id, version LIMIT 1", [content_hash]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def extraction_rows(doc_id: str, doc: ParsedDocument) -> dict[str, list[dict]]:
+    return {
+        "clauses": [{"id": c.id, "document_id": doc_id, "parent_id": c.parent_id, "ord": i, "path": dumps(c.path),
+                     "label": c.label, "style": c.style, "heading": c.heading, "text": c.text, "lineno": c.lineno}
+                    for i, c in enumerate(doc.clauses)],
+        "measures": [{"id": m.id, "document_id": doc_id, "clause_id": m.clause_id, "ord": i, "kind": m.kind,
+                      "text": m.text, "departments": dumps(m.departments), "department_ids": dumps(m.department_ids)}
+                     for i, m in enumerate(doc.measures)],
+        "conditions": [{"id": c.id, "document_id": doc_id, "clause_id": c.clause_id, "ord": i, "role": c.role,
+                        "text": c.text, "predicate": dumps(c.predicate) if c.predicate is not None else None,
+                        "grp": c.group} for i, c in enumerate(doc.conditions)],
+        "rules": [{"id": r.id, "document_id": doc_id, "ord": i, "kind": r.kind, "combinator": r.combinator,
+                   "condition_ids": dumps(r.condition_ids), "measure_ids": dumps(r.measure_ids),
+                   "clause_id": r.clause_id} for i, r in enumerate(doc.rules)],
+    }
+
+
+def write_history(db: sqlite_utils.Database, doc_id: str, version: int, rows: dict[str, list[dict]]) -> None:
+    for table in VERSIONED:
+        db.execute(f"DELETE FROM [version_{table}] WHERE document_id = ? AND version = ?", [doc_id, version])
+        if rows[table]:
+            db[f"version_{table}"].insert_all([{"version": version, **r} for r in rows[table]])
+
+
+def write_live(db: sqlite_utils.Database, doc_id: str, doc: ParsedDocument, rows: dict[str, list[dict]]) -> None:
+    """The current version's rows in the plain tables (and the FTS index), replacing the document's old ones."""
+    clear_live(db, doc_id)
+    for table in VERSIONED:
+        if rows[table]:
+            db[table].insert_all(rows[table])
+    db["clause_search"].insert_all([{"clause_id": c.id, "document_id": doc_id, "tokens": segment(c.text)}
+                                    for c in doc.clauses])
+    entity_rows = [{"document_id": doc_id, "clause_id": c.id, "label": label, "text": text, "start": s, "end": e}
+                   for c in doc.clauses for label, text, s, e in entities(c.text)]
+    if entity_rows:
+        db["entities"].insert_all(entity_rows)
+    dept_rows = [{"measure_id": m.id, "document_id": doc_id, "name": name, "canonical": canonical}
+                 for m in doc.measures for name, canonical in zip(m.departments, canonicals(m.departments))]
+    if dept_rows:
+        db["measure_departments"].insert_all(dept_rows)
+
+
+def clear_live(db: sqlite_utils.Database, doc_id: str) -> None:
+    for table in LIVE:
+        db.execute(f"DELETE FROM [{table}] WHERE document_id = ?", [doc_id])
+
+
+def shift_versions(db: sqlite_utils.Database, doc_id: str, from_version: int) -> None:
+    """Make room for a version at `from_version`: that one and every later one move up by one."""
+    for table in ("document_versions", *(f"version_{t}" for t in VERSIONED)):
+        db.execute(f"UPDATE [{table}] SET version = -(version + 1) WHERE document_id = ? AND version >= ?",
+                   [doc_id, from_version])
+        db.execute(f"UPDATE [{table}] SET version = -version WHERE document_id = ? AND version < 0", [doc_id])
+
+
+def document_record(doc_id: str, doc: ParsedDocument, meta: dict, version: int, matched_by: Optional[str]) -> dict:
+    return {"id": doc_id, "source_file": doc.source_file, "title": doc.title, "doc_number": doc.doc_number,
+            "issuer": doc.issuer, "jurisdiction": doc.jurisdiction, "issued_on": doc.issued_on,
+            "effective_from": meta["effective_from"], "expires": meta["expires"], "trial": meta["trial"],
+            "version": version, "content_hash": doc.content_hash, "format": doc.format, "text": doc.text,
+            "warnings": dumps(doc.warnings), "ingested_at": now(), "extractor": extractor_version(),
+            "matched_by": matched_by}
+
+
+def version_record(doc_id: str, version: int, doc: ParsedDocument, meta: dict, matched_by: Optional[str]) -> dict:
+    return {"document_id": doc_id, "version": version, "content_hash": doc.content_hash, "text": doc.text,
+            "ingested_at": now(), **meta, "replaces": dumps(meta["replaces"]),
+            "validity_warnings": dumps(meta["validity_warnings"]), "format": doc.format,
+            "warnings": dumps(doc.warnings), "extractor": extractor_version(), "matched_by": matched_by}
+
+
+def refresh_validity(db: sqlite_utils.Database, doc_id: str) -> None:
+    """superseded_on of each version = the day the next takes effect; the document row mirrors its current one."""
+    versions = stored_versions(db, doc_id).get(doc_id, [])
+    for v, sup in zip(versions, superseded_dates(versions)):
+        db.execute("UPDATE document_versions SET superseded_on = ? WHERE document_id = ? AND version = ?",
+                   [sup, doc_id, v["version"]])
+    if versions:
+        db.execute("UPDATE documents SET version = ?, superseded_on = NULL WHERE id = ?", [versions[-1]["version"], doc_id])
+
+
+def store_document(db: sqlite_utils.Database, doc: ParsedDocument, replaces: Optional[str] = None) -> StoreResult:
     counts = {"clauses": len(doc.clauses), "measures": len(doc.measures), "conditions": len(doc.conditions),
               "rules": len(doc.rules),
               "attestation_only": sum(attestation_only(c.predicate) for c in doc.conditions)}
-    existing = db["documents"].get(doc_id) if db["documents"].count_where("id = ?", [doc_id]) else None
-    same_text = existing is not None and existing["content_hash"] == doc.content_hash
-    if same_text and existing.get("extractor") == extractor_version():
-        return StoreResult(doc_id, doc.source_file, "unchanged", existing["version"], counts, doc.warnings)
-    # the same text read by a newer extractor keeps its version; a changed text is the next version
-    version = existing["version"] if same_text else (existing["version"] + 1 if existing else 1)
-    clause_rows = [{"id": c.id, "document_id": doc_id, "parent_id": c.parent_id, "ord": i, "path": dumps(c.path),
-                    "label": c.label, "style": c.style, "heading": c.heading, "text": c.text, "lineno": c.lineno}
-                   for i, c in enumerate(doc.clauses)]
-    search_rows = [{"clause_id": c.id, "document_id": doc_id, "tokens": segment(c.text)} for c in doc.clauses]
-    entity_rows = [{"document_id": doc_id, "clause_id": c.id, "label": label, "text": text, "start": s, "end": e}
-                   for c in doc.clauses for label, text, s, e in entities(c.text)]
+    own = file_document(db, doc.source_file)
+    if replaces and not db["documents"].count_where("id = ?", [replaces]):
+        raise XinyiError(f"--replaces: no document with id {replaces!r} in the knowledge base")
+    known = known_text(db, replaces or own, doc.content_hash)
+    if known:
+        return reread(db, doc, known[0], known[1], counts)
+    meta = version_meta(doc)  # (adds its validity warnings to doc.warnings)
+    ambiguous: list[str] = []
+    if replaces:
+        target, matched_by = replaces, "explicit"
+    elif own:
+        target, matched_by = own, "same_file"
+    else:
+        matches = find_matches(meta, stored_versions(db))
+        if len(matches) == 1:
+            target, matched_by = matches[0].document_id, matches[0].reason
+        else:
+            ambiguous = [m.document_id for m in matches]
+            target, matched_by = None, None
+    if target is None:  # a new document
+        doc_id = document_id(doc.source_file)
+        if db["documents"].count_where("id = ?", [doc_id]):
+            doc_id = f"{doc_id}-{doc.content_hash[:6]}"
+        rekey(doc, doc_id)
+        rows = extraction_rows(doc_id, doc)
+        with db.atomic():
+            db["documents"].insert(document_record(doc_id, doc, meta, 1, None))
+            db["document_versions"].insert(version_record(doc_id, 1, doc, meta, None))
+            write_history(db, doc_id, 1, rows)
+            write_live(db, doc_id, doc, rows)
+        return StoreResult(doc_id, doc.source_file, "added", 1, counts, doc.warnings, None, ambiguous)
+    rekey(doc, target)
+    rows = extraction_rows(target, doc)
+    versions = stored_versions(db, target).get(target, [])
+    pos = insert_position(versions, meta)
+    version, newest = pos + 1, pos == len(versions)
+    existing = db["documents"].get(target)
+    retired = bool(existing.get("retired_at"))
     with db.atomic():
-        for table in ("clauses", "measures", "measure_departments", "conditions", "rules", "entities",
-                      "clause_search"):
-            db.execute(f"DELETE FROM [{table}] WHERE document_id = ?", [doc_id])
-        db["documents"].upsert({
-            "id": doc_id, "source_file": doc.source_file, "title": doc.title, "doc_number": doc.doc_number,
-            "issuer": doc.issuer, "jurisdiction": doc.jurisdiction, "issued_on": doc.issued_on,
-            "effective_from": doc.effective_from, "version": version, "content_hash": doc.content_hash,
-            "format": doc.format, "text": doc.text, "warnings": dumps(doc.warnings), "ingested_at": now(),
-            "extractor": extractor_version()}, pk="id")
-        if not same_text:
-            db["document_versions"].insert({"document_id": doc_id, "version": version,
-                                            "content_hash": doc.content_hash, "text": doc.text, "ingested_at": now()})
-        db["clauses"].insert_all(clause_rows)
-        db["clause_search"].insert_all(search_rows)
-        if entity_rows:
-            db["entities"].insert_all(entity_rows)
-        db["measures"].insert_all([
-            {"id": m.id, "document_id": doc_id, "clause_id": m.clause_id, "ord": i, "kind": m.kind, "text": m.text,
-             "departments": dumps(m.departments), "department_ids": dumps(m.department_ids)}
-            for i, m in enumerate(doc.measures)])
-        dept_rows = [{"measure_id": m.id, "document_id": doc_id, "name": name, "canonical": canonical}
-                     for m in doc.measures for name, canonical in zip(m.departments, canonicals(m.departments))]
-        if dept_rows:
-            db["measure_departments"].insert_all(dept_rows)
-        db["conditions"].insert_all([
-            {"id": c.id, "document_id": doc_id, "clause_id": c.clause_id, "ord": i, "role": c.role, "text": c.text,
-             "predicate": dumps(c.predicate) if c.predicate is not None else None, "grp": c.group}
-            for i, c in enumerate(doc.conditions)])
-        db["rules"].insert_all([
-            {"id": r.id, "document_id": doc_id, "ord": i, "kind": r.kind, "combinator": r.combinator,
-             "condition_ids": dumps(r.condition_ids), "measure_ids": dumps(r.measure_ids), "clause_id": r.clause_id}
-            for i, r in enumerate(doc.rules)])
-    status = "reextracted" if same_text else ("updated" if existing else "added")
-    return StoreResult(doc_id, doc.source_file, status, version, counts, doc.warnings)
+        if not newest:
+            shift_versions(db, target, version)
+        db["document_versions"].insert(version_record(target, version, doc, meta, matched_by))
+        write_history(db, target, version, rows)
+        if newest:
+            record = document_record(target, doc, meta, version, matched_by)
+            record["retired_at"] = existing.get("retired_at")
+            db["documents"].upsert(record, pk="id")
+            if not retired:
+                write_live(db, target, doc, rows)
+        refresh_validity(db, target)
+    return StoreResult(target, doc.source_file, "updated", version, counts, doc.warnings, matched_by, [], newest,
+                       retired)
+
+
+def reread(db: sqlite_utils.Database, doc: ParsedDocument, doc_id: str, version: int, counts: dict) -> StoreResult:
+    """A text already stored: nothing to do, unless the extractor changed since it was read."""
+    row = db["document_versions"].get((doc_id, version))
+    current = db["documents"].get(doc_id)
+    is_current = current["version"] == version
+    retired = bool(current.get("retired_at"))
+    extractor = current.get("extractor") if is_current else row.get("extractor")
+    meta = version_meta(doc)
+    if extractor == extractor_version() and row.get("extractor") == extractor_version():
+        return StoreResult(doc_id, doc.source_file, "unchanged", version, counts, doc.warnings, row.get("matched_by"),
+                           [], is_current, retired)
+    rekey(doc, doc_id)
+    meta["source_file"] = row.get("source_file") or doc.source_file
+    rows = extraction_rows(doc_id, doc)
+    with db.atomic():
+        record = version_record(doc_id, version, doc, meta, row.get("matched_by"))
+        record["ingested_at"] = row.get("ingested_at") or record["ingested_at"]
+        db["document_versions"].upsert(record, pk=("document_id", "version"))
+        write_history(db, doc_id, version, rows)
+        if is_current:
+            rec = document_record(doc_id, doc, meta, version, current.get("matched_by"))
+            rec["source_file"], rec["retired_at"] = current["source_file"], current.get("retired_at")
+            db["documents"].upsert(rec, pk="id")
+            if not retired:
+                write_live(db, doc_id, doc, rows)
+        refresh_validity(db, doc_id)
+    return StoreResult(doc_id, doc.source_file, "reextracted", version, counts, doc.warnings, row.get("matched_by"),
+                       [], is_current, retired)
+
+
+def retire_document(db: sqlite_utils.Database, doc_id: str) -> dict:
+    """Take a document out of answers: its current rows leave the plain tables (and FTS); every version stays in
+    document_versions / version_<table> for audit, and the document row keeps retired_at."""
+    rows = list(db["documents"].rows_where("id = ?", [doc_id]))
+    if not rows:
+        raise XinyiError(f"no document with id {doc_id!r} in the knowledge base")
+    if rows[0].get("retired_at"):
+        return {"document_id": doc_id, "retired_at": rows[0]["retired_at"], "changed": False}
+    at = now()
+    with db.atomic():
+        clear_live(db, doc_id)
+        db.execute("UPDATE documents SET retired_at = ? WHERE id = ?", [at, doc_id])
+    return {"document_id": doc_id, "retired_at": at, "changed": True, "versions": rows[0]["version"]}
 
 
 def canonicals(names: list[str]) -> list[str | None]:

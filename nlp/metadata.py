@@ -579,3 +579,94 @@ def read_metadata(lines: list[Line], parts: Parts) -> Metadata:
                     jurisdiction=jurisdiction_of(issuer, parts.title, lines),
                     issued_on=box.get("issued_on") or lead.get("issued_on") or sig_date,
                     effective_from=box.get("effective_from") or effective_from(parts.content))
+
+
+# ---------------------------------------------------------------- validity: in force from, until, trial, replaces
+
+@dataclass
+class Validity:
+    effective_from: Optional[str]
+    expires: Optional[str] = None
+    trial: bool = False
+    replaces: list[str] = field(default_factory=list)   # titles the text says it replaces (原《…》同时废止)
+    revision: bool = False                               # the title or a record says it is a revision
+    warnings: list[str] = field(default_factory=list)
+
+
+def add_years(iso: str, years: int) -> Optional[str]:
+    """The same calendar day `years` later (29 Feb → 28 Feb)."""
+    y, m, d = (int(p) for p in iso.split("-"))
+    for day in (d, d - 1, d - 2, d - 3):
+        try:
+            from datetime import date
+            return date(y + years, m, day).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def in_force_sentences(text: str) -> list[str]:
+    """Sentences that put the document itself in force (自…起施行 / 自印发之日起实施 / 本办法有效期…)."""
+    c = cues()
+    out = []
+    for sentence in re.split(r"(?<=[。；;\n])", text):
+        if c["effective"].search(sentence) or c["effective_on_issue"].search(sentence) \
+                or c["effective_placeholder"].search(sentence) or c["valid_years"].search(sentence) \
+                or c["valid_until"].search(sentence) or c["trial_in_force"].search(sentence):
+            out.append(sentence.strip())
+    return out
+
+
+@lru_cache(maxsize=4096)
+def title_key(title: Optional[str]) -> str:
+    """A title without what a revision changes (dates, 修订/试行 marks, quotes, 关于…的通知): two versions of one
+    document share it."""
+    if not title:
+        return ""
+    from .canonical import simplified
+    t = simplified(title)
+    for _ in range(2):
+        t = cues()["title_noise"].sub("", t)
+    return t
+
+
+def read_validity(text: str, title: Optional[str], issued_on: Optional[str],
+                  effective_from: Optional[str]) -> Validity:
+    """When the document is in force, from its own words. 自印发之日起施行 → the issue date; an unfilled date
+    (自202X年XX月XX日起执行) → unknown and a warning; 有效期X年 counts from the day it takes effect."""
+    from .canonical import simplified
+    c = cues()
+    body = simplified(text or "")
+    sentences = in_force_sentences(body)
+    v = Validity(effective_from=effective_from)
+    joined = "".join(sentences)
+    if v.effective_from is None:
+        m = c["effective"].search(joined)
+        v.effective_from = parse_date(m.group("date")) if m else None
+    if v.effective_from is None:
+        if any(c["effective_placeholder"].search(s) for s in sentences):
+            v.warnings.append("施行日期未写明（" + next(s for s in sentences if c["effective_placeholder"].search(s))[:40]
+                              + "）")
+        elif any(c["effective_on_issue"].search(s) for s in sentences):
+            if issued_on:
+                v.effective_from = issued_on
+            else:
+                v.warnings.append("自印发之日起施行，但印发日期未写明")
+    m = c["valid_until"].search(joined)
+    if m:
+        v.expires = parse_date(m.group("date"))
+    else:
+        m = c["valid_years"].search(joined)
+        if m:
+            years = chinese_number(m.group("n")) if not m.group("n").isdigit() else int(m.group("n"))
+            start = v.effective_from or issued_on
+            if years and start:
+                v.expires = add_years(start, years)
+            elif years:
+                v.warnings.append(f"有效期{years}年，但起算日期未写明")
+    v.trial = bool(c["trial"].search(simplified(title or ""))) or bool(c["trial_in_force"].search(joined))
+    own = title_key(title)
+    v.replaces = sorted({m.group("title") for m in c["repeals"].finditer(body)
+                         if title_key(m.group("title")) != own or not own})
+    v.revision = bool(c["revision_mark"].search(simplified(title or "")))
+    return v
