@@ -878,7 +878,7 @@ def turn(db_path: str | Path, store: SessionStore, message: str, session_id: Opt
          as_of: Optional[date]) -> dict:
     as_of = as_of or date.today()
     session_id, old = load_session(store, session_id)
-    kb = cached_kb(db_path)
+    kb = cached_kb(db_path, as_of)  # each document at the version in force on as_of
     db = open_db(db_path, readonly=True)  # the FTS index, for questions about what the clauses say
     try:
         return answer_turn(db, kb, store, message, session_id, old, as_of)
@@ -1013,6 +1013,10 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
         else:  # someone describing the enterprise wants its benefits first; penalties only when nothing else is open
             questions = (follow_up_questions([r for r in scope if r["kind"] == "incentive"], profile, as_of)
                          or follow_up_questions([r for r in scope if r["kind"] == "penalty"], profile, as_of))
+        notes = list(dict.fromkeys(f"{doc_name(kb['documents'][r['document_id']])}：{n}" for r in relevant(results)
+                                   if not kind or r["kind"] == kind for n in r.get("validity_notes") or []))
+        if notes:
+            reply += "\n说明：" + "；".join(notes) + "。"
         related, related_cits = related_passages(db, kb, message, named, results) \
             if intent in ("why_not", "what_if") else ("", [])
         if related:
