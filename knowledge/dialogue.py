@@ -121,7 +121,8 @@ def merge_events(old: list[dict], new: list[dict], correction: bool = False, new
         if correction:
             same = [i for i, e in enumerate(events) if e.get("type") == ev.get("type")]
             if same:
-                kept = {k: v for k, v in events[same[-1]].items() if k not in ("date", "date_from", "date_to")}
+                dated = ev.get("date") or ev.get("date_from")  # a correction without a day keeps the day told
+                kept = {k: v for k, v in events[same[-1]].items() if not dated or k not in ("date", "date_from", "date_to")}
                 events[same[-1]] = {**kept, **ev}
                 continue
         target = next((e for e in events if e.get("type") == ev.get("type") and not e.get("date")
@@ -243,16 +244,34 @@ def is_general(word: str) -> bool:
                     ok[i + len(w)] = True
     return ok[-1]
 
-def statement_facts(message: str, named: Named, as_of: date) -> dict:
+def own_department(message: str, named: Named, session: dict) -> Optional[str]:
+    """The department a speaker who is one says "我们局" for (this message's 我是…局的, else the session's)."""
+    c = intent_cues()
+    if not c["our_department"].search(message):
+        return None
+    speaker = c["self_as_department"].search(simplified(message))
+    own = [simplified(message)[d.start:d.end] for d in named.departments
+           if speaker and speaker.start() <= d.start < speaker.end()]
+    return own[0] if own else (session.get("_speaker") or {}).get("printed")
+
+def statement_facts(message: str, named: Named, as_of: date, own: Optional[str] = None) -> dict:
     """parse_facts over the message with document titles blanked; a place or an industry that only occurs
-    inside a department's name (无锡市财政局, 市交通运输局) says nothing about the speaker."""
-    new = parse_facts(mask(message, named.titles), as_of)
+    inside a department's name (无锡市财政局, 市交通运输局) says nothing about the speaker; "被我们局处罚过"
+    from a speaker who is a department names that department."""
+    def read(mentions: list[Mention]) -> dict:
+        text = mask(message, mentions)
+        return parse_facts(intent_cues()["our_department"].sub(own, text) if own else text, as_of)
+    new = read(named.titles)
     if named.departments:
-        outside = parse_facts(mask(message, named.titles + named.departments), as_of)
+        outside = read(named.titles + named.departments)
         for key in ("region", "industries"):
             if key in new and key not in outside:
                 new.pop(key)
                 (new.get("_said") or {}).pop(key, None)
+            elif key in outside:  # "我是营口市应急管理局的，鲅鱼圈区有家企业…": the enterprise's place
+                new[key] = outside[key]
+                if (outside.get("_said") or {}).get(key):
+                    new.setdefault("_said", {})[key] = outside["_said"][key]
     return new
 
 def other_party_case(message: str, named: Named, as_of: date) -> Optional[dict]:
@@ -261,10 +280,11 @@ def other_party_case(message: str, named: Named, as_of: date) -> Optional[dict]:
     from nlp.facts import lexicon
     text = simplified(message)
     words = sorted(lexicon("other_party"), key=len, reverse=True)
-    if not intent_cues()["asks"].search(text) or not any(w in text for w in words):
+    other = intent_cues()["other_enterprise"]
+    if not intent_cues()["asks"].search(text) or not (any(w in text for w in words) or other.search(text)):
         return None
     rx = re.compile("|".join(map(re.escape, words)))
-    as_speaker = rx.sub("我们", text)
+    as_speaker = other.sub("我们", rx.sub("我们", text))
     case = {k: v for k, v in statement_facts(as_speaker, named, as_of).items() if k != "_hypothetical"}
     if not states_facts(case):
         return None
@@ -887,7 +907,7 @@ def turn(db_path: str | Path, store: SessionStore, message: str, session_id: Opt
 
 def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str, old: dict, as_of: date) -> dict:
     named = named_in(kb, message)
-    new = statement_facts(message, named, as_of)
+    new = statement_facts(message, named, as_of, own_department(message, named, old))
     answer = yes_or_no(message) if old.get("_last_question") else None
     if answer is not None:  # 是 / 没有 to the question asked last
         new = answer_to_last(old["_last_question"], answer, old, as_of)

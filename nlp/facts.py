@@ -913,6 +913,16 @@ def _distributed_times(doc: Doc, t: Trigger, clause: Clause) -> list[TimeExpr]:
     return run if len(run) > 1 else []
 
 
+def _lead_in(doc: Doc, i: int, clause: Clause, w_start: int) -> Optional[int]:
+    """Where the clauses before an event's word begin, when they belong to its sentence and tell no event of
+    their own (no trigger since the sentence began); None when there are none."""
+    same = [c for c in doc.clauses if c.sentence == clause.sentence and c.start < clause.start]
+    if not same or any(x.term.type != IGNORE and x.end <= doc.triggers[i].start and x.start >= same[0].start
+                       for x in doc.triggers[:i]):
+        return None
+    return same[0].start
+
+
 def _tell(doc: Doc, i: int, t: Trigger, clause: Clause, w_start: int, w_end: int,
           last_group: dict, found: Events) -> None:
     window = doc.text[w_start:w_end]
@@ -921,6 +931,9 @@ def _tell(doc: Doc, i: int, t: Trigger, clause: Clause, w_start: int, w_end: int
     pre, post = doc.text[w_start:t.end], doc.text[t.end:w_end]
     count = _count(t.term.type, pre, post)
     fields, last = _attrs(t.term.type, window)
+    lead = _lead_in(doc, i, clause, w_start)
+    if lead is not None:  # "死了一个工人，事故调查认定是…责任事故": details told before the event's word
+        fields = {**_attrs(t.term.type, doc.text[lead:w_start])[0], **fields}
     each = _distributed_times(doc, t, clause)
     time = _event_time(doc, t, clause, w_end)
     start = min(clause.start, (each or [time])[0].start if time else clause.start)
