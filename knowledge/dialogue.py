@@ -811,9 +811,18 @@ def answer_where(kb: dict, terms: list[str], docs: Optional[list[str]] = None) -
         lines.append(f"“{term}”出自以下条款：")
         for c in found:
             ref = (f"《{c['title']}》" if c["title"] else f"文件“{c['source_file']}”") + printed_path(c["path"])
-            lines.append(f"· {ref}：{whole_sentences(c['quote'], 100)}")
+            lines.append(f"· {ref}：{whole_sentences(sentence_with(c['quote'], term), 140)}")
         citations += found
     return "\n".join(lines), citations
+
+def sentence_with(text: str, term: str) -> str:
+    """The sentence of a clause that says the term (or all its words); the clause from its start otherwise."""
+    words = [w for w in token_set(term) if not is_general(w)] or [term]
+    for sentence in re.findall(r"[^。；;]+[。；;]?", text):
+        plain = simplified(sentence)
+        if term in plain or all(w in plain for w in words):
+            return sentence.strip()
+    return text
 
 def token_set(text: str) -> set[str]:
     from nlp.pipeline import shared_jieba
@@ -823,9 +832,13 @@ def find_passages(kb: dict, term: str, docs: Optional[list[str]] = None) -> list
     """Measures (then clauses) that contain the term; failing that, those sharing most of its words."""
     measures = [m for m in kb["measures"].values() if docs is None or m["document_id"] in docs]
     clauses = [c for c in kb["clauses"].values() if c["path"] and (docs is None or c["document_id"] in docs)]
-    holding = [c for c in clauses if term in simplified(c["text"])]
+    words = [w for w in token_set(term) if not is_general(w)] or list(token_set(term))
+    # the clause that says it — in these words, or in all of its words with others between ("减少执法检查频次"
+    # / "减少对其安全生产执法检查的频次") — not the ones above it
+    holding = [c for c in clauses if term in simplified(c["text"])
+               or (len(words) >= 2 and all(w in simplified(c["text"]) for w in words))]
     parents = {c["parent_id"] for c in holding}
-    hits = [c for c in holding if c["id"] not in parents]  # the clause that says it, not the ones above it
+    hits = [c for c in holding if c["id"] not in parents]
     if hits:
         return hits
     words = token_set(term)
@@ -1041,6 +1054,14 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
             if intent in ("why_not", "what_if") else ("", [])
         if related:
             reply += "\n相关条款：\n" + related
+        if intent == "other_case":
+            open_qs = follow_up_questions([r for r in relevant(results) if not kind or r["kind"] == kind], profile, as_of)
+            if open_qs:
+                reply += "\n要判断这家企业，还需要知道：" + "".join(
+                    f"\n· {q['question'].replace('贵单位', '这家企业')}（{q['why']}）" for q in open_qs)
+            citations_open = [q["citation"] for q in open_qs]
+        else:
+            citations_open = []
         if questions:
             reply += "\n还需要您补充：" + "".join(f"\n· {q['question']}（{q['why']}）" for q in questions)
         applying = [r for r in results if r["status"] == "applies" and (not kind or r["kind"] == kind)]
@@ -1048,7 +1069,10 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
                      + [c["citation"] for r in applying for c in r["conditions"]
                         if c["status"] == "met" and c["citation"].get("path")]) \
             or failed_citations(results, kind) or [q["citation"] for q in questions]
-        citations += related_cits + conditional + lead_in_citations(kb, citations)
+        decided = [c["citation"] for r in relevant(results) if r["status"] == "undetermined"
+                   and (not kind or r["kind"] == kind) for c in r["conditions"]
+                   if c["status"] == "met" and c["citation"].get("path") and not c["text"].startswith("适用")]
+        citations += related_cits + conditional + lead_in_citations(kb, citations) + decided + citations_open
     kept = {k: v for k, v in kept.items() if k not in ("_last_question", "_list", "_speaker", "_scope")}
     if old.get("_scope") and not named.documents():
         kept["_scope"] = old["_scope"]
