@@ -102,10 +102,6 @@ def documents_of_places(ix: KBIndex, message: str) -> list[list[str]]:
     return out
 
 
-def place_names(message: str) -> list[str]:
-    return find_regions(simplified(message))
-
-
 def short_place(jurisdiction: Optional[str]) -> str:
     """营口市 for 辽宁省营口市: the lowest level, as people name a place."""
     if not jurisdiction:
