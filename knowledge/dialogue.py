@@ -1,8 +1,8 @@
-"""Chat turns: intent, facts merged across turns (a correction replaces), which question decides most.
+"""Chat turns: facts merged across turns (a correction replaces), the answer to each kind of question, the session.
 
 `ask(db_path, message, session_id, as_of)` → the contract shape {session_id, reply, facts, questions, results,
 citations, understood}. A message is first resolved against what the KB holds (document titles, places,
-departments, article labels: knowledge/kbindex.py); facts come only from what the speaker states about the
+departments, article labels: knowledge/kbindex.py, knowledge/understanding.py); facts come only from what the speaker states about the
 enterprise, each kept with the words it came from, and the reply opens with them (我理解的情况). Questions
 about the documents (an article, a department's duties, a place's measures, a comparison, a procedure, what a
 clause says) are answered from the clauses (knowledge/answers.py), never with help text instead of an answer.
@@ -11,39 +11,28 @@ survives a restart and publishing the KB publishes nothing an enterprise said.
 """
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from dataclasses import dataclass
-
 from nlp.canonical import simplified
-from nlp.facts import parse_facts
-from nlp.predicates import attestation_only, grammar
-from nlp.regions import find_regions
+from nlp.predicates import attestation_only
 from nlp.profile_schema import event_fields, facts as declared_facts
 
-from .answers import (LIST_TOP, KIND_CN, answer_article, answer_conditions, answer_scope, answer_validity, answer_compare, answer_department,
-                      answer_overview, answer_passages, cite, clause_ref, doc_name, measure_lines, printed_path,
-                      query_tokens, query_words, whole_sentences)
+from .answers import (LIST_TOP, KIND_CN, answer_article, answer_compare, answer_conditions, answer_department,
+                      answer_overview, answer_passages, answer_scope, answer_validity, cite, clause_ref, doc_name,
+                      measure_lines, printed_path, query_words, whole_sentences)
 from .db import open_db
-from .evaluate import (attestation_question, describe_event, evaluate, evaluate_predicate, event_in_window,
-                       event_match, family, labels, show, years_before)
-from .kbindex import (short_place, LabelRef, Mention, clauses_at, department_mentions, documents_of_places, kb_index,
-                      label_refs, title_mentions)
+from .evaluate import evaluate, labels, show
+from .followups import answer_to_last, event_label_of, follow_up_questions, relevant
+from .kbindex import Mention, clauses_at, short_place
 from .queries import cached_kb
 from .sessions import SessionConflict, SessionStore, resolve_path
-
-NLP_DATA = Path(__file__).resolve().parent.parent / "nlp" / "data"
-
-@lru_cache(maxsize=1)
-def intent_cues() -> dict[str, re.Pattern]:
-    raw = json.loads((NLP_DATA / "intents.json").read_text(encoding="utf-8"))
-    return {k: re.compile(v) for k, v in raw.items() if not k.startswith("_")}
+from .understanding import (QUESTION_PART, YES_NO, Named, asked_kind, department_places, intent_cues, is_general,
+                            kind_in, named_in, other_party_case, own_department, particular_words, real_part, route,
+                            statement_facts, states_facts, yes_or_no)
 
 # ---- facts across turns ---------------------------------------------------------------------
 
@@ -157,230 +146,6 @@ def profile_of(facts: dict) -> dict:
 
 # ---- what the message names and asks ---------------------------------------------------------
 
-QUESTION_PART = re.compile(r"[^。！!；;，,]*(?:？|\?|吗|什么|哪些|哪个|能否|是否|可否|会怎样|会怎么样|有何)[^。！!；;]*")
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-def asked_kind(message: str) -> Optional[str]:
-    """激励 or 惩戒, from the question itself (not from facts such as 没有受过行政处罚)."""
-    asked = " ".join(QUESTION_PART.findall(message))
-    if not asked:
-        return None
-    return kind_in(asked)
-
-def kind_in(message: str) -> Optional[str]:
-    inc, pen = intent_cues()["kind_incentive"].search(message), intent_cues()["kind_penalty"].search(message)
-    return "incentive" if inc and not pen else ("penalty" if pen and not inc else None)
-
-def search_terms(message: str) -> list[str]:
-    """What a 'where is it written' question asks about: quoted terms, else the phrases before the question."""
-    quoted = [m.group("term") for m in intent_cues()["quoted"].finditer(message)]
-    head = intent_cues()["where"].split(message)[0]
-    parts = [p for p in re.split(r"[、，,；;。？?和及]", head) if p.strip()]
-    terms = []
-    for part in parts:
-        if any(q in part for q in quoted):
-            continue  # the quoted term stands for this part
-        t = intent_cues()["where_filler"].sub("", part).strip()
-        if len(t) >= 2 and not (quoted and not [w for w in query_tokens(t) if not is_general(w) and not find_regions(w)]):
-            terms.append(t)
-    return quoted + terms
-
-@dataclass
-class Named:
-    """What a message names that the KB holds."""
-    titles: list[Mention]
-    places: list[list[str]]           # documents of each place named, in order
-    departments: list[Mention]
-    labels: list[LabelRef]
-
-    def documents(self) -> Optional[list[str]]:
-        ids = list(dict.fromkeys([m.value for m in self.titles] + [d for g in self.places for d in g]))
-        if self.titles:  # a title settles it; a place inside it adds nothing
-            ids = list(dict.fromkeys(m.value for m in self.titles))
-        return ids or None
-
-def named_in(kb: dict, message: str) -> Named:
-    ix = kb_index(kb)
-    titles = title_mentions(ix, message)
-    depts = department_mentions(ix, message)
-    rest = mask(message, titles + depts)
-    return Named(titles, documents_of_places(ix, rest) if not titles else [], depts, label_refs(message))
-
-def department_places(kb: dict, message: str, named: Named) -> Optional[list[str]]:
-    """The documents of the place a department's own name holds ("无锡市财政局" → the 无锡 documents)."""
-    for m in named.departments:
-        groups = documents_of_places(kb_index(kb), message[max(0, m.start - 6):m.end])
-        if groups:
-            return groups[0]
-    return named.documents()
-
-def mask(message: str, mentions: list[Mention]) -> str:
-    """The message with KB names (titles, departments) blanked: a place inside 《无锡市…办法》 or 无锡市财政局
-    says nothing about where the speaker is."""
-    text = simplified(message)
-    if len(text) != len(message):
-        return message
-    chars = list(message)
-    for m in mentions:
-        chars[m.start:m.end] = "＿" * (m.end - m.start)
-    return "".join(chars)
-
-def particular_words(message: str, named: Named) -> list[str]:
-    """Words of a question beyond a place, a title and the measures in general ("信用良好" in
-    "北京市安全生产条例对信用良好的生产经营单位有什么规定"): it asks about something in particular."""
-    text = mask(message, named.titles)
-    words = [w for w in query_tokens(text) if not is_general(w) and not re.fullmatch(r"＿+", w)]
-    return [w for w in words if not find_regions(w)]
-
-@lru_cache(maxsize=4096)
-def is_general(word: str) -> bool:
-    """A word made only of the general words of a question about measures (守信联合激励 = 守信+联合+激励)."""
-    general = set(query_words()["overview_words"])
-    ok = [True] + [False] * len(word)
-    for i in range(len(word)):
-        if ok[i]:
-            for w in general:
-                if word.startswith(w, i):
-                    ok[i + len(w)] = True
-    return ok[-1]
-
-def own_department(message: str, named: Named, session: dict) -> Optional[str]:
-    """The department a speaker who is one says "我们局" for (this message's 我是…局的, else the session's)."""
-    c = intent_cues()
-    if not c["our_department"].search(message):
-        return None
-    speaker = c["self_as_department"].search(simplified(message))
-    own = [simplified(message)[d.start:d.end] for d in named.departments
-           if speaker and speaker.start() <= d.start < speaker.end()]
-    return own[0] if own else (session.get("_speaker") or {}).get("printed")
-
-def statement_facts(message: str, named: Named, as_of: date, own: Optional[str] = None) -> dict:
-    """parse_facts over the message with document titles blanked; a place or an industry that only occurs
-    inside a department's name (无锡市财政局, 市交通运输局) says nothing about the speaker; "被我们局处罚过"
-    from a speaker who is a department names that department."""
-    def read(mentions: list[Mention]) -> dict:
-        text = mask(message, mentions)
-        return parse_facts(intent_cues()["our_department"].sub(own, text) if own else text, as_of)
-    new = read(named.titles)
-    if named.departments:
-        outside = read(named.titles + named.departments)
-        for key in ("region", "industries"):
-            if key in new and key not in outside:
-                new.pop(key)
-                (new.get("_said") or {}).pop(key, None)
-            elif key in outside:  # "我是营口市应急管理局的，鲅鱼圈区有家企业…": the enterprise's place
-                new[key] = outside[key]
-                if (outside.get("_said") or {}).get(key):
-                    new.setdefault("_said", {})[key] = outside["_said"][key]
-    return new
-
-def other_party_case(message: str, named: Named, as_of: date) -> Optional[dict]:
-    """The facts of the other enterprise a question describes (供应商/同行/朋友的公司…), read as if its speaker
-    said them — for answering that question only; None when the message describes no other enterprise."""
-    from nlp.facts import lexicon
-    text = simplified(message)
-    words = sorted(lexicon("other_party"), key=len, reverse=True)
-    other = intent_cues()["other_enterprise"]
-    if not intent_cues()["asks"].search(text) or not (any(w in text for w in words) or other.search(text)):
-        return None
-    rx = re.compile("|".join(map(re.escape, words)))
-    as_speaker = other.sub("我们", rx.sub("我们", text))
-    case = {k: v for k, v in statement_facts(as_speaker, named, as_of).items() if k != "_hypothetical"}
-    if not states_facts(case):
-        return None
-    for ev in case.get("events", []):
-        if ev.get("type") in labels()["status_events"] and not (ev.get("date") or ev.get("date_from")):
-            ev["date"] = as_of.isoformat()
-    places = [p for p in find_regions(text)]
-    if "region" not in case and len(places) == 1:  # "…在庄河会被怎么惩戒": the place the question asks about
-        case["region"] = places[0]
-    return case
-
-def real_part(message: str) -> str:
-    """A message without what it supposes: in each sentence, the part from 如果/假如/要是… on."""
-    from nlp.facts import lexicon
-    cue = re.compile("|".join(map(re.escape, lexicon("hypothetical"))))
-    out = []
-    for sentence in re.findall(r"[^。！？!?；;\n]+[。！？!?；;\n]*", message):
-        m = cue.search(sentence)
-        out.append(sentence[:m.start()] if m else sentence)
-    return "".join(out)
-
-def states_facts(facts: dict) -> bool:
-    return any(not k.startswith("_") for k in facts)
-
-def route(message: str, new: dict, session: dict, named: Named) -> tuple[str, dict]:
-    """The intent of a message and what it is about. Questions about the documents come before the
-    enterprise's own case unless the message describes the enterprise."""
-    c = intent_cues()
-    message = simplified(message)
-    # "营口的市人社局…": a place that qualifies a department or a document is not where the speaker is; a
-    # question that does not speak of "we" asks about the documents first
-    question_only = bool(c["asks"].search(message)) and not c["self_description"].search(message)
-    spans = [m.span() for m in QUESTION_PART.finditer(message)]
-    asked_depts = [d for d in named.departments if any(a <= d.start < b for a, b in spans)]
-    # a place alone in a question that does not speak of "we" ("无锡对守信企业有哪些激励？") scopes the documents
-    place_only = question_only and not any(k not in ("region",) and not k.startswith("_") for k in new)
-    stated = any(not k.startswith("_") and (k != "region" or not (named.titles or place_only))
-                 for k in new) \
-        and not (question_only and asked_depts and not c["described_enterprise"].search(message))
-    case = stated and c["described_enterprise"].search(message)  # staff describing an enterprise (有家企业…它能…)
-    about_documents = not stated or (question_only and not case)
-    kind = asked_kind(message) or kind_in(message)
-    docs = named.documents() or session.get("_scope")
-    if not CJK.search(message):
-        return "not_chinese", {}
-    # 我是无锡市财政局的，…我们要做什么 — unless staff describe an enterprise and ask about it
-    speaker = c["self_as_department"].search(message)
-    own = [d for d in named.departments if speaker and speaker.start() <= d.start < speaker.end()]
-    if own and not case:
-        return "department", {"dept": own[0], "kind": kind}
-    if c["our_department"].search(message) and session.get("_speaker") and not case:  # 我们局自己…
-        return "department", {"dept": Mention(0, 0, session["_speaker"]["canon"]), "kind": kind,
-                              "printed": session["_speaker"]["printed"]}
-    if c["more"].match(message.strip()) and session.get("_list"):
-        return "more", {}
-    if named.labels and not stated and (docs or c["article_content"].search(message)):
-        return "article", {"docs": docs}
-    if c["where"].search(message) and not (stated and c["self_description"].search(message)):
-        terms = search_terms(message)
-        if terms:
-            return "where", {"terms": terms}
-    groups = [g for g in named.places] + [[m.value] for m in named.titles]
-    if c["compare"].search(message) and len(groups) >= 2:
-        return "compare", {"groups": groups, "kind": kind}
-    if asked_depts and about_documents and (c["department_cue"].search(message) or c["self_as_department"].search(message)
-                                             or c["overview"].search(message) or "做什么" in message
-                                             or re.search(r"(?:要|应当?|需要|得)(?:做|干|承担|履行|落实)", message)):
-        return "department", {"dept": asked_depts[-1], "kind": kind}
-    if c["departments_overview"].search(message):
-        return "departments", {"kind": kind}
-    if c["scope"].search(message) and about_documents and docs:
-        return "scope", {"docs": docs}
-    if c["validity"].search(message) and about_documents and (named.documents() or c["names_document"].search(message)):
-        return "validity", {"docs": docs}
-    if c["conditions_overview"].search(message) and about_documents and not particular_words(message, named) \
-            and (kind or docs):
-        return "conditions", {"docs": docs, "kind": kind}
-    procedure = next((k for k, p in query_words()["procedures"].items() if re.search(p["cue"], message)), None)
-    if procedure and about_documents:
-        return "procedure", {"procedure": procedure, "docs": docs}
-    if c["why_not"].search(message) and (stated or states_facts(session)):
-        return "why_not", {}
-    if new.get("_hypothetical"):
-        return "what_if", {}
-    if stated:
-        return "eligibility", {}
-    if states_facts(session) and (c["eligibility"].search(message) or kind_in(message) or YES_NO.search(message)) \
-            and not named.documents():
-        return "eligibility", {}
-    if c["overview"].search(message) and (kind or docs) and not particular_words(message, named):
-        return "overview", {"docs": docs, "kind": kind}
-    if c["asks"].search(message) and query_tokens(message):
-        return "passages", {"docs": docs}
-    return "unknown", {}
-
-
 # ---- the enterprise's case ------------------------------------------------------------------------
 
 def understood(facts: dict) -> str:
@@ -434,7 +199,6 @@ def measures_asked(words: list[str], results: list[dict]) -> list[tuple[dict, di
     best = max(h for h, _, _ in out)
     return [(r, m) for h, r, m in out if h >= best]
 
-YES_NO = re.compile(r"会不会|能不能|可不可以|是不是|是否|能否|可否|有没有|还能|吗")
 
 def verdict_line(message: str, results: list[dict], named: Named, kind: Optional[str]) -> Optional[str]:
     """The direct answer to a yes/no question: about a measure it names (会 / 不会 / 还不能确定, with the
@@ -609,184 +373,6 @@ def related_passages(db, kb: dict, message: str, named: Named, results: list[dic
 def failed_citations(results: list[dict], kind: Optional[str]) -> list[dict]:
     return [c["citation"] for r in relevant(results) if r["status"] == "does_not_apply" and (not kind or r["kind"] == kind)
             for c in r["conditions"] if c["status"] == "not_met" and c["citation"].get("path")]
-
-
-# ---- follow-up questions ------------------------------------------------------------------------
-
-def unknown_fields(cond: dict, profile: Optional[dict] = None, as_of: Optional[date] = None) -> list[tuple[str, str]]:
-    """(key, question) for each profile fact that would decide an unknown condition: only the parts of its
-    predicate that are themselves unknown."""
-    if cond.get("field"):
-        f = cond["field"]
-        return [(f, labels()["facts"].get(f, {}).get("question", f"请补充：{f}"))]
-    out: list[tuple[str, str]] = []
-    profile = profile or {}
-
-    def unknown(node) -> bool:
-        return as_of is None or evaluate_predicate(node, profile, as_of)[0] == "unknown"
-
-    def walk(node):
-        if not isinstance(node, dict) or not unknown(node):
-            return
-        for key in ("all", "any"):
-            for n in node.get(key, []):
-                walk(n)
-        if "not" in node:
-            walk(node["not"])
-        if "fact" in node:
-            f = node["fact"]
-            out.append((f, labels()["facts"].get(f, {}).get("question", f"请补充：{f}")))
-        if "industry_any" in node:
-            out.append(("industries", labels()["facts"]["industries"]["question"]))
-        if "event" in node:
-            out.append(event_question(node, profile, as_of or date.today()))
-        if "attested" in node:
-            out.append((f"attested:{node['attested']}", attestation_question(node["text"])))
-    walk(cond.get("predicate"))
-    for alt in cond.get("alternatives", []):
-        if alt["status"] == "unknown":
-            out.extend(unknown_fields(alt, profile, as_of))
-    return out
-
-def event_window(node: dict, as_of: date) -> Optional[date]:
-    want = node["event"]
-    within = node.get("within") or ({"years": grammar()["default_within_years"][want["type"]]}
-                                    if want["type"] in grammar()["default_within_years"] else None)
-    return years_before(as_of, within.get("years", 0), within.get("months", 0)) if within else None
-
-def event_question(node: dict, profile: dict, as_of: date) -> tuple[str, str]:
-    """The one thing that decides an event condition: for an event already told, the detail still missing —
-    its date only when the month or year told does not settle the window, else its severity, whether it was
-    a responsible accident, the deaths; for an event not told, whether there was one."""
-    want = node["event"]
-    start = event_window(node, as_of)
-    stated = profile.get("stated_events") or profile.get("events") or []
-    members, _ = family(want["type"])
-    candidates = []
-    for i, ev in enumerate(stated):
-        if ev.get("type") not in members or event_match(ev, want, start, as_of) is not None:
-            continue
-        known = sum(1 for k in want if k != "type" and ev.get(k) is not None)
-        candidates.append((known, i, ev))
-    if candidates:  # the event told most about is the one to complete
-        _, i, ev = max(candidates, key=lambda c: (c[0], -c[1]))
-        what = event_label_of(ev["type"])
-        if event_in_window(ev, start, as_of) is None:
-            since = f"（{start.year}年{start.month}月{start.day}日以后发生的才计入）" if start else ""
-            return f"date:{i}", f"请告诉我这起{what}发生的具体日期（年月日）{since}。"
-        for field in ("severity", "responsible", "fatalities", "major", "authority"):
-            if field in want and ev.get(field) is None:
-                ask = event_fields()[field].get("question", "这起{event}的" + event_fields()[field]["label"] + "是？")
-                return f"event_field:{i}:{field}", ask.format(event=what)
-    within = node.get("within") or {}
-    span = f"近{within['years']}年" if "years" in within else (f"近{within['months']}个月" if within else "")
-    verbs, suffixes = labels()["event_verbs"], labels()["event_question_suffix"]
-    verb = verbs.get(want["type"], verbs["_default"])
-    suffix = suffixes.get(want["type"], suffixes["_default"])
-    key = f"event:{json.dumps({'event': want, 'within': within}, sort_keys=True, ensure_ascii=False)}"
-    return key, f"{span}贵单位是否{verb}{describe_event(want)}{suffix}？"
-
-def event_label_of(kind: str) -> str:
-    return labels()["events"].get(kind, kind)
-
-def decided_elsewhere(rule: dict, results: list[dict]) -> bool:
-    """An incentive is moot for an enterprise a penalty rule of the same document already applies to
-    (诚信典型 is not asked of a blacklisted company)."""
-    return rule["kind"] == "incentive" and any(
-        r["document_id"] == rule["document_id"] and r["kind"] == "penalty" and r["status"] == "applies" for r in results)
-
-def follow_up_questions(results: list[dict], profile: Optional[dict] = None,
-                        as_of: Optional[date] = None) -> list[dict]:
-    """Only what decides an undetermined rule, the fact that decides most rules first."""
-    weight: dict[str, dict] = {}
-    for r in results:
-        if r["status"] != "undetermined" or decided_elsewhere(r, results):
-            continue
-        for cond in r["conditions"]:
-            if cond["status"] != "unknown":
-                continue
-            for key, question in dict.fromkeys(unknown_fields(cond, profile, as_of)):
-                field = key.split(":")[0]
-                entry = weight.setdefault(key, {"field": "events" if field in ("event", "date", "event_field") else field,
-                                                "question": question, "rules": set(), "condition": cond,
-                                                "title": r.get("document_title"), "key": key})
-                entry["rules"].add(r["rule_id"])
-    # a detail of what the user already told comes before a new topic
-    ordered = sorted(weight.values(), key=lambda e: (not e["key"].startswith(("date:", "event_field:")),
-                                                      -len(e["rules"]), e["field"] != "region"))
-    # one yes/no question a turn, asked last, so that a bare 是 / 没有 answers it unambiguously
-    open_ended = [e for e in ordered if not is_yes_no(e["key"])][:2]
-    yes_no = [e for e in ordered if is_yes_no(e["key"])][:1]
-    ordered = open_ended + yes_no
-    questions = []
-    places = sorted({r["conditions"][0]["text"].split("：", 1)[-1] for r in results
-                     if r["conditions"] and r["conditions"][0]["text"].startswith("适用地域")})
-    for e in ordered[:3]:
-        cond = e["condition"]
-        cit = cond["citation"]
-        ref = (f"《{e['title']}》" if e["title"] else f"文件“{cit['source_file']}”") + printed_path(cit["path"])
-        why = f"依据{ref}：{whole_sentences(cond['text'].rstrip('。；;'), 60)}"
-        if e["field"] == "region":
-            why = f"各文件只适用于本地区（{'、'.join(places)}），所在地决定哪些文件适用"
-        questions.append({"question": e["question"], "field": e["field"], "rules": len(e["rules"]), "why": why,
-                          "citation": cit, "key": e["key"].split(":", 1)[1] if e["field"] == "attested" else e["key"],
-                          "_ref": e["key"]})
-    return questions
-
-def is_yes_no(key: str) -> bool:
-    """Is the question behind this key answered by 是 / 没有 (an attestation, whether an event happened, a
-    yes/no detail of one, a boolean fact)?"""
-    kind, _, rest = key.partition(":")
-    if kind in ("attested", "event"):
-        return True
-    if kind == "event_field":
-        return event_fields()[rest.split(":")[1]]["type"] == "boolean"
-    return declared_facts().get(kind, {}).get("type") == "boolean"
-
-def relevant(results: list[dict]) -> list[dict]:
-    """Documents whose jurisdiction does not exclude the enterprise."""
-    excluded = {r["document_id"] for r in results
-                if any(c["text"].startswith("适用地域") and c["status"] == "not_met" for c in r["conditions"])}
-    return [r for r in results if r["document_id"] not in excluded]
-
-
-# ---- a bare answer to the question asked last -------------------------------------------------------
-
-def answer_to_last(last: dict, yes: bool, facts: dict, as_of: date) -> dict:
-    """The facts a bare 是 / 没有 gives, for the question asked last (its key says what it asked)."""
-    key = last["key"]
-    kind, _, rest = key.partition(":")
-    if kind == "attested":
-        return {"attested": {rest: yes}}
-    if kind == "event":
-        spec = json.loads(rest)
-        want, within = spec["event"], spec.get("within") or {}
-        if yes:
-            start = years_before(as_of, within.get("years", 0), within.get("months", 0)) if within else None
-            ev = {k: v for k, v in want.items() if not isinstance(v, dict)}
-            if start:
-                ev.update({"date_from": start.isoformat(), "date_to": as_of.isoformat()})
-            return {"events": [ev]}
-        denial = {"type": want["type"], "within_years": within.get("years")}
-        if isinstance(want.get("fatalities"), dict):
-            denial["fatal"] = True
-        for flag in ("responsible", "major"):
-            if want.get(flag):
-                denial[flag] = True
-        return {"absent_events": [denial]}
-    if kind == "event_field":
-        i, field = rest.split(":")
-        events = [dict(e) for e in facts.get("events_stated", [])]
-        if int(i) < len(events):
-            value = yes if event_fields()[field]["type"] == "boolean" else (0 if field == "fatalities" and not yes else None)
-            if value is not None:
-                events[int(i)][field] = value
-                return {"_events_replace": events}
-        return {}
-    decl = declared_facts().get(kind)
-    if decl and decl["type"] == "boolean":
-        return {kind: yes}
-    return {}
 
 
 # ---- one turn ---------------------------------------------------------------------------------------
@@ -1135,13 +721,6 @@ def load_session(store: SessionStore, session_id: Optional[str]) -> tuple[str, d
 
 def save_turn(store: SessionStore, session_id: str, facts: dict, message: str, reply: dict) -> None:
     store.save_turn(session_id, facts, message, reply)  # SessionConflict if another turn saved meanwhile
-
-def yes_or_no(message: str) -> Optional[bool]:
-    """A bare answer to a yes/no question (是 / 对 / 有 … 没有 / 不是 / 否), or None when it says more."""
-    m = intent_cues()["bare_answer"].match(message.strip())
-    if not m:
-        return None
-    return m.group("yes") is not None
 
 def with_partial_events(profile: dict) -> dict:
     """Stated events without a full history: the events list is not complete, so it stays unknown,
