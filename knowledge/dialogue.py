@@ -114,10 +114,12 @@ def merge_events(old: list[dict], new: list[dict], correction: bool = False, new
                 kept = {k: v for k, v in events[same[-1]].items() if not dated or k not in ("date", "date_from", "date_to")}
                 events[same[-1]] = {**kept, **ev}
                 continue
-        target = next((e for e in events if e.get("type") == ev.get("type") and not e.get("date")
-                       and date_fits(e, ev.get("date"))
+        # a day, or a month inside the span told before ("今年出了一起事故" … "3月份的事"), completes that event
+        lo, hi = ev.get("date") or ev.get("date_from"), ev.get("date") or ev.get("date_to")
+        target = next((e for e in events[:len(old)] if e.get("type") == ev.get("type") and not e.get("date")
+                       and date_fits(e, lo) and date_fits(e, hi)
                        and all(e.get(k) in (None, v) for k, v in ev.items() if k not in ("date", "date_from", "date_to"))),
-                      None) if ev.get("date") else None
+                      None) if lo and not new_event else None
         if target is None:
             events.append(dict(ev))
             continue

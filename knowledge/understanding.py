@@ -119,11 +119,13 @@ def is_general(word: str) -> bool:
 def own_department(message: str, named: Named, session: dict) -> Optional[str]:
     """The department a speaker who is one says "我们局" for (this message's 我是…局的, else the session's)."""
     c = intent_cues()
-    if not c["our_department"].search(message):
+    if not c["our_bureau"].search(message):
         return None
     speaker = c["self_as_department"].search(simplified(message))
     own = [simplified(message)[d.start:d.end] for d in named.departments
            if speaker and speaker.start() <= d.start < speaker.end()]
+    if not own and named.departments and named.departments[0].start < c["our_bureau"].search(message).start():
+        own = [simplified(message)[named.departments[0].start:named.departments[0].end]]  # "营口市应急管理局这边…我局"
     return own[0] if own else (session.get("_speaker") or {}).get("printed")
 
 def statement_facts(message: str, named: Named, as_of: date, own: Optional[str] = None) -> dict:
@@ -132,7 +134,7 @@ def statement_facts(message: str, named: Named, as_of: date, own: Optional[str] 
     from a speaker who is a department names that department."""
     def read(mentions: list[Mention]) -> dict:
         text = mask(message, mentions)
-        return parse_facts(intent_cues()["our_department"].sub(own, text) if own else text, as_of)
+        return parse_facts(intent_cues()["our_bureau"].sub(own, text) if own else text, as_of)
     new = read(named.titles)
     if named.departments:
         outside = read(named.titles + named.departments)
