@@ -156,6 +156,72 @@ def remove(document: Annotated[str, typer.Argument(help="document id")], db: DbO
                          f"at {out['retired_at']}; its versions are kept\n")
 
 
+JsonFlagOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of text")]
+
+
+@app.command()
+def correct(db: DbOption,
+            document: Annotated[Optional[str], typer.Argument(help="document id (xinyi export / review)")] = None,
+            clause: Annotated[Optional[str], typer.Option("--clause", help="clause path, e.g. 第五条（二）, or its id")] = None,
+            item: Annotated[Optional[str], typer.Option("--item", help="a measure or condition id (instead of --clause)")] = None,
+            drop_measure: Annotated[bool, typer.Option("--drop-measure", help="the clause's measure is false: drop it")] = False,
+            add_measure: Annotated[Optional[str], typer.Option("--add-measure", help="wording of a measure the clause has")] = None,
+            measure: Annotated[Optional[str], typer.Option("--measure", help="which measure of the clause (its wording)")] = None,
+            kind: Annotated[Optional[str], typer.Option("--kind", help="incentive, penalty or other")] = None,
+            departments: Annotated[Optional[str], typer.Option("--departments", help="departments, 、 or , between")] = None,
+            condition: Annotated[Optional[str], typer.Option("--condition", help="which condition of the clause (its wording)")] = None,
+            role: Annotated[Optional[str], typer.Option("--role", help="incentive_eligibility, penalty_trigger, scope, other")] = None,
+            predicate: Annotated[Optional[str], typer.Option("--predicate", help="the condition's predicate as JSON")] = None,
+            attestation: Annotated[Optional[str], typer.Option("--attestation", help="the condition is asked in these words")] = None,
+            by: Annotated[Optional[str], typer.Option("--by", help="who makes the correction")] = None,
+            why: Annotated[Optional[str], typer.Option("--why", help="why")] = None,
+            file: Annotated[Optional[Path], typer.Option("--file", help="a reviewed corrections file (YAML)")] = None,
+            list_: Annotated[bool, typer.Option("--list", help="list corrections with their status (applied / stale)")] = False,
+            as_json: JsonFlagOpt = False) -> None:
+    """Staff corrections that survive re-ingest: drop a false measure, add a missed one, set a measure's departments
+    or kind, set a condition's role, predicate or attestation wording — each with who and why. Kept apart from the
+    extraction, keyed by the clause's content, applied after every re-ingest; stale when the clause changed.
+    Example: xinyi correct --db kb.sqlite 003_de71b19c54652fc1 --clause 第五条（二） --drop-measure --by 王 --why 不是措施"""
+    from knowledge.corrections import CorrectionError, apply_file, lines, list_corrections, record
+    from knowledge.db import KBError, open_db
+    if not db.exists():
+        fail(f"{db}: no knowledge base here")
+    try:
+        kb = open_db(db, readonly=list_)
+        if list_:
+            rows = list_corrections(kb, document)
+            if as_json:
+                emit(rows)
+            else:
+                sys.stdout.write(lines(rows) or "no corrections\n")
+            return
+        if file is not None:
+            out = apply_file(kb, file)
+            if as_json:
+                emit(out)
+            else:
+                sys.stdout.write(lines(out["corrections"]))
+            for e in out["errors"]:
+                sys.stderr.write(f"xinyi: {file.name}: entry {e['entry']}: {e['error']}\n")
+            if out["errors"]:
+                raise typer.Exit(1)
+            return
+        if not document:
+            fail("say which document (DOC), or --file / --list", 2)
+        spec = {"clause": clause, "item": item, "drop_measure": drop_measure, "add_measure": add_measure,
+                "measure": measure, "kind": kind, "departments": departments, "condition": condition, "role": role,
+                "predicate": predicate, "attestation": attestation}
+        out = record(kb, document, spec, by, why)
+    except CorrectionError as exc:
+        fail(str(exc), 2)
+    except KBError as exc:
+        fail(str(exc))
+    if as_json:
+        emit(out)
+    else:
+        sys.stdout.write(("" if out["recorded"] else "already recorded: ") + lines([out]))
+
+
 def main() -> None:
     try:
         app()

@@ -20,6 +20,7 @@ from nlp.pipeline import entities, segment
 from nlp.predicates import attestation_only
 from nlp.types import ParsedDocument, XinyiError
 
+from .corrections import apply_corrections
 from .db import VERSIONED, now
 from .versions import find_matches, insert_position, rekey, superseded_dates
 
@@ -206,6 +207,7 @@ def store_document(db: sqlite_utils.Database, doc: ParsedDocument, replaces: Opt
             db["document_versions"].insert(version_record(doc_id, 1, doc, meta, None))
             write_history(db, doc_id, 1, rows)
             write_live(db, doc_id, doc, rows)
+            apply_corrections(db, doc_id, 1, live=True, current=True)
         return StoreResult(doc_id, doc.source_file, "added", 1, counts, doc.warnings, None, ambiguous)
     rekey(doc, target)
     rows = extraction_rows(target, doc)
@@ -225,6 +227,7 @@ def store_document(db: sqlite_utils.Database, doc: ParsedDocument, replaces: Opt
             db["documents"].upsert(record, pk="id")
             if not retired:
                 write_live(db, target, doc, rows)
+        apply_corrections(db, target, version, live=newest and not retired, current=newest)
         refresh_validity(db, target)
     return StoreResult(target, doc.source_file, "updated", version, counts, doc.warnings, matched_by, [], newest,
                        retired)
@@ -255,6 +258,7 @@ def reread(db: sqlite_utils.Database, doc: ParsedDocument, doc_id: str, version:
             db["documents"].upsert(rec, pk="id")
             if not retired:
                 write_live(db, doc_id, doc, rows)
+        apply_corrections(db, doc_id, version, live=is_current and not retired, current=is_current)
         refresh_validity(db, doc_id)
     return StoreResult(doc_id, doc.source_file, "reextracted", version, counts, doc.warnings, row.get("matched_by"),
                        [], is_current, retired)
