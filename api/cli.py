@@ -222,6 +222,63 @@ def correct(db: DbOption,
         sys.stdout.write(("" if out["recorded"] else "already recorded: ") + lines([out]))
 
 
+@app.command()
+def review(db: DbOption, as_json: JsonFlagOpt = False,
+           limit: Annotated[Optional[int], typer.Option("--limit", help="show at most this many")] = None) -> None:
+    """What most needs a person's eye, worst first: documents with few findings, stale corrections, measures
+    without departments, conditions only the enterprise can attest. Example: xinyi review --db kb.sqlite"""
+    from knowledge.db import KBError, open_db
+    from knowledge.review import lines, review as review_kb
+    try:
+        items = review_kb(open_db(db, readonly=True))
+    except KBError as exc:
+        fail(str(exc))
+    items = items[:limit] if limit else items
+    if as_json:
+        emit(items)
+    else:
+        sys.stdout.write(lines(items) or "nothing to review\n")
+
+
+@app.command()
+def impact(document: Annotated[str, typer.Argument(help="document id")], db: DbOption,
+           profiles: Annotated[Path, typer.Option("--profiles", help="profiles: JSONL, or CSV with profile keys as columns")],
+           from_version: Annotated[Optional[int], typer.Option("--from", help="older version (default: the one before --to)")] = None,
+           to_version: Annotated[Optional[int], typer.Option("--to", help="newer version (default: the current one)")] = None,
+           as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD the profiles are judged on, default today")] = None,
+           as_json: JsonFlagOpt = False) -> None:
+    """Which enterprises' results change between two versions of a document, and how: the measures each gains or
+    loses and the condition that decided it. A bad profile row is reported with its line number and skipped.
+    Example: xinyi impact --db kb.sqlite 003_de71b19c54652fc1 --profiles firms.csv --from 1 --to 2"""
+    from knowledge.db import KBError, open_db
+    from knowledge.impact import ImpactError, impact as impact_of, read_profiles
+    day = parse_as_of(as_of)
+    try:
+        rows, errors, warnings = read_profiles(profiles)
+        out = impact_of(open_db(db, readonly=True), document, rows, from_version, to_version, day)
+    except (KBError, ImpactError) as exc:
+        fail(str(exc))
+    out["errors"], out["warnings"] = errors, warnings
+    for w in warnings:
+        sys.stderr.write(f"xinyi: {w}\n")
+    for e in errors:
+        sys.stderr.write(f"xinyi: {profiles.name}: line {e['line']}: {e['error']} (skipped)\n")
+    if as_json:
+        emit(out)
+        return
+    lines = [f"{document}: 第{out['from']['version']}版 → 第{out['to']['version']}版，{out['profiles']} 家企业，"
+             f"{len(out['changed'])} 家结果有变化，{out['unchanged']} 家不变"]
+    for c in out["changed"]:
+        lines.append(f"第{c['line']}行 {c['name'] or ''}：{c['summary']}")
+        for m in c["loses"]:
+            lines.append(f"  - {m['where']} {m['text']}")
+        for m in c["gains"]:
+            lines.append(f"  + {m['where']} {m['text']}")
+        for m in c["undetermined"]:
+            lines.append(f"  ? {m['where']} {m['text']}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
 def main() -> None:
     try:
         app()
