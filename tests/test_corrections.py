@@ -227,3 +227,17 @@ def test_cli_refusals(kb):
     m = measures_of(kb)[INSURANCE]
     out = cli("correct", "--db", kb, DOC, "--item", m["id"], "--kind", "other", "--by", "王芳", "--why", "x", "--json")
     assert out.exit_code == 0 and json.loads(out.output)["where"] == "第五条（二）"
+
+
+def test_a_vanished_clause_and_a_measure_the_extractor_now_finds(kb, tmp_path):
+    corr = record(open_db(kb), DOC, {"clause": "第六条（五）", "add_measure": "下调工伤保险费率。", "kind": "incentive"},
+                  "王芳", "以为漏抽")
+    assert corr["status"] == "obsolete" and "不再需要" in corr["status_note"]
+    assert list(measures_of(kb)).count("下调工伤保险费率。") == 1
+    correct_four(kb)
+    revised = tmp_path / "wuxi_without_publicity.txt"
+    revised.write_text("\n".join(x for x in WUXI.read_text(encoding="utf-8").splitlines()
+                                 if PUBLICITY not in x) + "\n", encoding="utf-8")
+    ingest(kb, revised)
+    status = {c["action"]: c for c in list_corrections(open_db(kb, readonly=True))}
+    assert status["drop_measure"]["status"] == "stale" and status["drop_measure"]["status_note"] == "第五条（四） 条款已删去"
