@@ -145,6 +145,9 @@ def shift_versions(db: sqlite_utils.Database, doc_id: str, from_version: int) ->
         db.execute(f"UPDATE [{table}] SET version = -(version + 1) WHERE document_id = ? AND version >= ?",
                    [doc_id, from_version])
         db.execute(f"UPDATE [{table}] SET version = -version WHERE document_id = ? AND version < 0", [doc_id])
+    if "corrections" in db.table_names():  # the version a correction's status was read on moved up too
+        db.execute("UPDATE corrections SET status_version = status_version + 1 WHERE document_id = ? AND "
+                   "status_version >= ?", [doc_id, from_version])
 
 
 def document_record(doc_id: str, doc: ParsedDocument, meta: dict, version: int, matched_by: Optional[str]) -> dict:

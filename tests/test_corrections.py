@@ -241,3 +241,22 @@ def test_a_vanished_clause_and_a_measure_the_extractor_now_finds(kb, tmp_path):
     ingest(kb, revised)
     status = {c["action"]: c for c in list_corrections(open_db(kb, readonly=True))}
     assert status["drop_measure"]["status"] == "stale" and status["drop_measure"]["status_note"] == "第五条（四） 条款已删去"
+
+
+def test_an_older_text_arriving_later_moves_the_status_version_up(tmp_path):
+    text = WUXI.read_text(encoding="utf-8")
+    new, old = tmp_path / "wuxi_2024.txt", tmp_path / "wuxi_2020.txt"
+    new.write_text(text + "第九十条 本办法自2024年1月1日起施行。\n", encoding="utf-8")
+    old.write_text(text.replace(PUBLICITY, "作为典型加以宣传。") + "第九十条 本办法自2020年1月1日起施行。\n",
+                   encoding="utf-8")
+    db = tmp_path / "kb.sqlite"
+    [r] = ingest(db, new)
+    record(open_db(db), r["document_id"], {"clause": "第五条（二）", "kind": "other"}, "王芳", "x")
+    [o] = ingest(db, old)
+    assert (o["document_id"], o["version"], o["current"]) == (r["document_id"], 1, False)
+    [c] = list_corrections(open_db(db, readonly=True))
+    assert (c["status"], c["status_version"]) == ("applied", 2)
+    # the older version holds the clause too, so it carries the correction
+    export = export_kb(open_db(db, readonly=True))
+    kinds = {m["document_id"]: m["kind"] for m in export["measures"] if m["text"] == INSURANCE}
+    assert kinds == {r["document_id"]: "other", f"{r['document_id']}@v1": "other"}
