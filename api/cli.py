@@ -156,6 +156,129 @@ def remove(document: Annotated[str, typer.Argument(help="document id")], db: DbO
                          f"at {out['retired_at']}; its versions are kept\n")
 
 
+JsonFlagOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of text")]
+
+
+@app.command()
+def correct(db: DbOption,
+            document: Annotated[Optional[str], typer.Argument(help="document id (xinyi export / review)")] = None,
+            clause: Annotated[Optional[str], typer.Option("--clause", help="clause path, e.g. 第五条（二）, or its id")] = None,
+            item: Annotated[Optional[str], typer.Option("--item", help="a measure or condition id (instead of --clause)")] = None,
+            drop_measure: Annotated[bool, typer.Option("--drop-measure", help="the clause's measure is false: drop it")] = False,
+            add_measure: Annotated[Optional[str], typer.Option("--add-measure", help="wording of a measure the clause has")] = None,
+            measure: Annotated[Optional[str], typer.Option("--measure", help="which measure of the clause (its wording)")] = None,
+            kind: Annotated[Optional[str], typer.Option("--kind", help="incentive, penalty or other")] = None,
+            departments: Annotated[Optional[str], typer.Option("--departments", help="departments, 、 or , between")] = None,
+            condition: Annotated[Optional[str], typer.Option("--condition", help="which condition of the clause (its wording)")] = None,
+            role: Annotated[Optional[str], typer.Option("--role", help="incentive_eligibility, penalty_trigger, scope, other")] = None,
+            predicate: Annotated[Optional[str], typer.Option("--predicate", help="the condition's predicate as JSON")] = None,
+            attestation: Annotated[Optional[str], typer.Option("--attestation", help="the condition is asked in these words")] = None,
+            by: Annotated[Optional[str], typer.Option("--by", help="who makes the correction")] = None,
+            why: Annotated[Optional[str], typer.Option("--why", help="why")] = None,
+            file: Annotated[Optional[Path], typer.Option("--file", help="a reviewed corrections file (YAML)")] = None,
+            list_: Annotated[bool, typer.Option("--list", help="list corrections with their status (applied / stale)")] = False,
+            as_json: JsonFlagOpt = False) -> None:
+    """Staff corrections that survive re-ingest: drop a false measure, add a missed one, set a measure's departments
+    or kind, set a condition's role, predicate or attestation wording — each with who and why. Kept apart from the
+    extraction, keyed by the clause's content, applied after every re-ingest; stale when the clause changed.
+    Example: xinyi correct --db kb.sqlite 003_de71b19c54652fc1 --clause 第五条（二） --drop-measure --by 王 --why 不是措施"""
+    from knowledge.corrections import CorrectionError, apply_file, lines, list_corrections, record
+    from knowledge.db import KBError, open_db
+    if not db.exists():
+        fail(f"{db}: no knowledge base here")
+    try:
+        kb = open_db(db, readonly=list_)
+        if list_:
+            rows = list_corrections(kb, document)
+            if as_json:
+                emit(rows)
+            else:
+                sys.stdout.write(lines(rows) or "no corrections\n")
+            return
+        if file is not None:
+            out = apply_file(kb, file)
+            if as_json:
+                emit(out)
+            else:
+                sys.stdout.write(lines(out["corrections"]))
+            for e in out["errors"]:
+                sys.stderr.write(f"xinyi: {file.name}: entry {e['entry']}: {e['error']}\n")
+            if out["errors"]:
+                raise typer.Exit(1)
+            return
+        if not document:
+            fail("say which document (DOC), or --file / --list", 2)
+        spec = {"clause": clause, "item": item, "drop_measure": drop_measure, "add_measure": add_measure,
+                "measure": measure, "kind": kind, "departments": departments, "condition": condition, "role": role,
+                "predicate": predicate, "attestation": attestation}
+        out = record(kb, document, spec, by, why)
+    except CorrectionError as exc:
+        fail(str(exc), 2)
+    except KBError as exc:
+        fail(str(exc))
+    if as_json:
+        emit(out)
+    else:
+        sys.stdout.write(("" if out["recorded"] else "already recorded: ") + lines([out]))
+
+
+@app.command()
+def review(db: DbOption, as_json: JsonFlagOpt = False,
+           limit: Annotated[Optional[int], typer.Option("--limit", help="show at most this many")] = None) -> None:
+    """What most needs a person's eye, worst first: documents with few findings, stale corrections, measures
+    without departments, conditions only the enterprise can attest. Example: xinyi review --db kb.sqlite"""
+    from knowledge.db import KBError, open_db
+    from knowledge.review import lines, review as review_kb
+    try:
+        items = review_kb(open_db(db, readonly=True))
+    except KBError as exc:
+        fail(str(exc))
+    items = items[:limit] if limit else items
+    if as_json:
+        emit(items)
+    else:
+        sys.stdout.write(lines(items) or "nothing to review\n")
+
+
+@app.command()
+def impact(document: Annotated[str, typer.Argument(help="document id")], db: DbOption,
+           profiles: Annotated[Path, typer.Option("--profiles", help="profiles: JSONL, or CSV with profile keys as columns")],
+           from_version: Annotated[Optional[int], typer.Option("--from", help="older version (default: the one before --to)")] = None,
+           to_version: Annotated[Optional[int], typer.Option("--to", help="newer version (default: the current one)")] = None,
+           as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD the profiles are judged on, default today")] = None,
+           as_json: JsonFlagOpt = False) -> None:
+    """Which enterprises' results change between two versions of a document, and how: the measures each gains or
+    loses and the condition that decided it. A bad profile row is reported with its line number and skipped.
+    Example: xinyi impact --db kb.sqlite 003_de71b19c54652fc1 --profiles firms.csv --from 1 --to 2"""
+    from knowledge.db import KBError, open_db
+    from knowledge.impact import ImpactError, impact as impact_of, read_profiles
+    day = parse_as_of(as_of)
+    try:
+        rows, errors, warnings = read_profiles(profiles)
+        out = impact_of(open_db(db, readonly=True), document, rows, from_version, to_version, day)
+    except (KBError, ImpactError) as exc:
+        fail(str(exc))
+    out["errors"], out["warnings"] = errors, warnings
+    for w in warnings:
+        sys.stderr.write(f"xinyi: {w}\n")
+    for e in errors:
+        sys.stderr.write(f"xinyi: {profiles.name}: line {e['line']}: {e['error']} (skipped)\n")
+    if as_json:
+        emit(out)
+        return
+    lines = [f"{document}: 第{out['from']['version']}版 → 第{out['to']['version']}版，{out['profiles']} 家企业，"
+             f"{len(out['changed'])} 家结果有变化，{out['unchanged']} 家不变"]
+    for c in out["changed"]:
+        lines.append(f"第{c['line']}行 {c['name'] or ''}：{c['summary']}")
+        for m in c["loses"]:
+            lines.append(f"  - {m['where']} {m['text']}")
+        for m in c["gains"]:
+            lines.append(f"  + {m['where']} {m['text']}")
+        for m in c["undetermined"]:
+            lines.append(f"  ? {m['where']} {m['text']}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
 def main() -> None:
     try:
         app()

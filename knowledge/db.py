@@ -102,6 +102,21 @@ def versions(db: sqlite_utils.Database) -> None:
     db["document_versions"].create_index(["source_file"])
 
 
+@migration("0005_corrections")
+def corrections(db: sqlite_utils.Database) -> None:
+    """Staff corrections (knowledge/corrections.py), kept apart from extraction and keyed by the clause's content;
+    a measure or condition a correction changed or added says so in `corrected` (who, when, why)."""
+    db["corrections"].create({
+        "id": int, "identity": str, "document_id": str, "action": str, "clause_key": str, "clause_path": str,
+        "clause_text": str, "target": str, "value": str, "by": str, "at": str, "why": str, "source": str,
+        "status": str, "status_note": str, "status_version": int, "status_path": str, "retracted_at": str,
+        "retracted_by": str}, pk="id")
+    db["corrections"].create_index(["document_id"])
+    db["corrections"].create_index(["identity"])
+    for table in ("measures", "conditions", "version_measures", "version_conditions"):
+        db[table].add_column("corrected", str)
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 

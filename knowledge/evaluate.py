@@ -362,8 +362,19 @@ def jurisdiction_result(doc: dict, profile: dict) -> Optional[dict]:
 
 def condition_result(cond: dict, doc: dict, profile: dict, as_of: date) -> dict:
     status, because = evaluate_predicate(cond.get("predicate"), profile, as_of)
-    return {"id": cond["id"], "text": cond["text"], "role": cond["role"], "status": status, "because": because,
-            "predicate": cond.get("predicate"), "citation": citation(doc, cond["path"], cond["text"])}
+    out = {"id": cond["id"], "text": cond["text"], "role": cond["role"], "status": status, "because": because,
+           "predicate": cond.get("predicate"), "citation": citation(doc, cond["path"], cond["text"])}
+    if cond.get("corrected"):  # a staff correction set it (校正): who, when, why
+        out["corrected"] = out["citation"]["corrected"] = cond["corrected"]
+    return out
+
+
+def measure_result(m: dict, doc: dict) -> dict:
+    out = {"id": m["id"], "kind": m["kind"], "text": m["text"], "departments": m["departments"],
+           "citation": citation(doc, m["path"], m["text"])}
+    if m.get("corrected"):  # added or changed by a staff correction (校正): who, when, why
+        out["corrected"] = out["citation"]["corrected"] = m["corrected"]
+    return out
 
 
 def rule_status(combinator: str, gates: list[str], statuses: list[str]) -> str:
@@ -404,7 +415,6 @@ def evaluate(kb: dict, profile: dict, as_of: date) -> list[dict]:
                 "rule_id": rule["id"], "kind": rule["kind"],
                 "combinator": rule["combinator"], "status": status,
                 "conditions": [*gates, *conds],
-                "measures": [{"id": m["id"], "kind": m["kind"], "text": m["text"], "departments": m["departments"],
-                              "citation": citation(doc, m["path"], m["text"])} for m in measures],
+                "measures": [measure_result(m, doc) for m in measures],
             })
     return results

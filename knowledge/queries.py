@@ -50,15 +50,24 @@ def clause_row(row: dict) -> dict:
             "text": row["text"], "parent_id": row["parent_id"], "heading": row["heading"], "label": row["label"]}
 
 
+def corrected(out: dict, row: dict) -> dict:
+    """A row a staff correction changed or added carries `corrected`: {"id", "by", "at", "why"}."""
+    if row.get("corrected"):
+        out["corrected"] = loads(row["corrected"])
+    return out
+
+
 def measure_row(row: dict, paths: dict[str, list]) -> dict:
-    return {"id": row["id"], "document_id": row["document_id"], "clause_id": row["clause_id"], "kind": row["kind"],
-            "text": row["text"], "departments": loads(row["departments"], []),
-            "department_ids": loads(row["department_ids"], []), "path": paths.get(row["clause_id"], [])}
+    return corrected({"id": row["id"], "document_id": row["document_id"], "clause_id": row["clause_id"],
+                      "kind": row["kind"], "text": row["text"], "departments": loads(row["departments"], []),
+                      "department_ids": loads(row["department_ids"], []), "path": paths.get(row["clause_id"], [])},
+                     row)
 
 
 def condition_row(row: dict, paths: dict[str, list]) -> dict:
-    return {"id": row["id"], "document_id": row["document_id"], "clause_id": row["clause_id"], "role": row["role"],
-            "text": row["text"], "predicate": loads(row["predicate"]), "path": paths.get(row["clause_id"], [])}
+    return corrected({"id": row["id"], "document_id": row["document_id"], "clause_id": row["clause_id"],
+                      "role": row["role"], "text": row["text"], "predicate": loads(row["predicate"]),
+                      "path": paths.get(row["clause_id"], [])}, row)
 
 
 def rule_row(row: dict) -> dict:
@@ -140,6 +149,10 @@ def export_kb(db: sqlite_utils.Database) -> dict:
             out["documents"].append(version_entry(row, entry_id))
         for key, rows in version_rows(db, row["document_id"], row["version"], entry_id).items():
             out[key].extend(rows)
+    from .corrections import list_corrections
+    corrections = list_corrections(db)
+    if corrections:  # staff corrections, each with its status (applied / stale / obsolete)
+        out["corrections"] = corrections
     return out
 
 

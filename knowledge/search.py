@@ -107,6 +107,8 @@ def list_measures(db: sqlite_utils.Database, department: Optional[str] = None,
                     "title": d.get("title"), "clause_id": r["clause_id"], "path": paths.get(r["clause_id"], []),
                     "kind": r["kind"], "text": r["text"], "departments": names,
                     "department_ids": loads(r["department_ids"], [])})
+        if r.get("corrected"):  # a staff correction added or changed it (校正)
+            out[-1]["corrected"] = loads(r["corrected"])
     return out
 
 

@@ -20,6 +20,7 @@ from nlp.pipeline import entities, segment
 from nlp.predicates import attestation_only
 from nlp.types import ParsedDocument, XinyiError
 
+from .corrections import apply_corrections
 from .db import VERSIONED, now
 from .versions import find_matches, insert_position, rekey, superseded_dates
 
@@ -144,6 +145,9 @@ def shift_versions(db: sqlite_utils.Database, doc_id: str, from_version: int) ->
         db.execute(f"UPDATE [{table}] SET version = -(version + 1) WHERE document_id = ? AND version >= ?",
                    [doc_id, from_version])
         db.execute(f"UPDATE [{table}] SET version = -version WHERE document_id = ? AND version < 0", [doc_id])
+    if "corrections" in db.table_names():  # the version a correction's status was read on moved up too
+        db.execute("UPDATE corrections SET status_version = status_version + 1 WHERE document_id = ? AND "
+                   "status_version >= ?", [doc_id, from_version])
 
 
 def document_record(doc_id: str, doc: ParsedDocument, meta: dict, version: int, matched_by: Optional[str]) -> dict:
@@ -206,6 +210,7 @@ def store_document(db: sqlite_utils.Database, doc: ParsedDocument, replaces: Opt
             db["document_versions"].insert(version_record(doc_id, 1, doc, meta, None))
             write_history(db, doc_id, 1, rows)
             write_live(db, doc_id, doc, rows)
+            apply_corrections(db, doc_id, 1, live=True, current=True)
         return StoreResult(doc_id, doc.source_file, "added", 1, counts, doc.warnings, None, ambiguous)
     rekey(doc, target)
     rows = extraction_rows(target, doc)
@@ -225,6 +230,7 @@ def store_document(db: sqlite_utils.Database, doc: ParsedDocument, replaces: Opt
             db["documents"].upsert(record, pk="id")
             if not retired:
                 write_live(db, target, doc, rows)
+        apply_corrections(db, target, version, live=newest and not retired, current=newest)
         refresh_validity(db, target)
     return StoreResult(target, doc.source_file, "updated", version, counts, doc.warnings, matched_by, [], newest,
                        retired)
@@ -255,6 +261,7 @@ def reread(db: sqlite_utils.Database, doc: ParsedDocument, doc_id: str, version:
             db["documents"].upsert(rec, pk="id")
             if not retired:
                 write_live(db, doc_id, doc, rows)
+        apply_corrections(db, doc_id, version, live=is_current and not retired, current=is_current)
         refresh_validity(db, doc_id)
     return StoreResult(doc_id, doc.source_file, "reextracted", version, counts, doc.warnings, row.get("matched_by"),
                        [], is_current, retired)
