@@ -76,6 +76,7 @@ class Citation(BaseModel):
     version: Optional[int] = None
     path: list[str] = Field(description="clause labels from the top, e.g. [\"第十条\", \"（二）\"]")
     quote: str
+    corrected: Optional[dict[str, Any]] = Field(None, description="a staff correction (校正): id, by, at, why")
 
 
 class FollowUp(BaseModel):

@@ -268,7 +268,8 @@ def measure_lines(kb: dict, measures: list[dict], limit: Optional[int] = LIST_TO
             if limit is not None and shown >= limit:
                 break
             doc = kb["documents"][m["document_id"]]
-            lines.append(f"  · {whole_sentences(m['text'], 120)}（{clause_ref(doc, m['path'])}）")
+            mark = "，校正" if m.get("corrected") else ""  # a staff correction added or changed it
+            lines.append(f"  · {whole_sentences(m['text'], 120)}（{clause_ref(doc, m['path'])}{mark}）")
             shown += 1
     if limit is not None and len(measures) > limit:
         lines.append(f"以上列出 {limit} 项，其余 {len(measures) - limit} 项可以回复“列出全部”查看，或按部门继续问。")

@@ -260,3 +260,16 @@ def test_an_older_text_arriving_later_moves_the_status_version_up(tmp_path):
     export = export_kb(open_db(db, readonly=True))
     kinds = {m["document_id"]: m["kind"] for m in export["measures"] if m["text"] == INSURANCE}
     assert kinds == {r["document_id"]: "other", f"{r['document_id']}@v1": "other"}
+
+
+def test_chat_marks_a_corrected_measure(kb):
+    from knowledge.dialogue import ask
+    correct_four(kb)
+    first = ask(kb, "我们在无锡，是构成重大危险源的危险化学品储存企业，近三年没有失信行为、行政处罚和亡人事故，能享受哪些激励？",
+                None, DAY)
+    asked = [q for q in first["question_details"] if q["field"] == "attested"]
+    assert asked and first["questions"][-1] == asked[0]["question"]
+    again = ask(kb, "是", first["session_id"], DAY)
+    line = next(x for x in again["reply"].splitlines() if ADDED in x)
+    assert "校正" in line
+    assert any(c.get("corrected") for c in again["citations"] if ADDED in c["quote"])
