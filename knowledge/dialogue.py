@@ -31,7 +31,7 @@ from .kbindex import Mention, clauses_at, short_place
 from .queries import cached_kb
 from .sessions import SessionConflict, SessionStore, resolve_path
 from .understanding import (QUESTION_PART, YES_NO, Named, asked_kind, department_places, intent_cues, is_general,
-                            kind_in, named_in, other_party_case, own_department, particular_words, real_part, route,
+                            kind_in, named_in, other_party_case, own_department, particular_words, real_part, route, split_supposition,
                             statement_facts, states_facts, yes_or_no)
 
 # ---- facts across turns ---------------------------------------------------------------------
@@ -531,9 +531,12 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
         # "如果发生…会怎样": answered with the supposed facts, but the session keeps only what is real
         supposed = {**new, "events": [{**e, "date": e.get("date") or (None if e.get("date_from") else as_of.isoformat())}
                                       for e in new.get("events", [])]}
-        facts = merge_facts(old, supposed)
         real = {k: v for k, v in statement_facts(real_part(message), named, as_of).items()
                 if k != "_hypothetical"} if intent == "what_if" else {}
+        # what the supposition itself says, read on its own, changes the stated facts ("现在二级，要是升到一级")
+        change = {k: v for k, v in statement_facts(split_supposition(message)[1], named, as_of).items()
+                  if not k.startswith("_") and k not in ("events", "absent_events")}
+        facts = merge_facts(old, {**supposed, **real, **change})
         kept = merge_facts(old, {**real, **{k: v for k, v in new.items() if k == "_asked_kind"}})
     else:
         facts = kept = merge_facts(old, new, correction, new_event)

@@ -170,15 +170,22 @@ def other_party_case(message: str, named: Named, as_of: date) -> Optional[dict]:
         case["region"] = places[0]
     return case
 
-def real_part(message: str) -> str:
-    """A message without what it supposes: in each sentence, the part from 如果/假如/要是… on."""
+def split_supposition(message: str) -> tuple[str, str]:
+    """(what a message states, what it supposes): in each sentence, the part before 如果/假如/要是… and the part
+    after the cue word ("现在是二级。要是我们升到一级，…" → "现在是二级。", "我们升到一级，…")."""
     from nlp.facts import lexicon
-    cue = re.compile("|".join(map(re.escape, lexicon("hypothetical"))))
-    out = []
+    cue = re.compile("|".join(map(re.escape, sorted(lexicon("hypothetical"), key=len, reverse=True))))
+    stated, supposed = [], []
     for sentence in re.findall(r"[^。！？!?；;\n]+[。！？!?；;\n]*", message):
         m = cue.search(sentence)
-        out.append(sentence[:m.start()] if m else sentence)
-    return "".join(out)
+        stated.append(sentence[:m.start()] if m else sentence)
+        if m:
+            supposed.append(sentence[m.end():])
+    return "".join(stated), "".join(supposed)
+
+def real_part(message: str) -> str:
+    """A message without what it supposes."""
+    return split_supposition(message)[0]
 
 def states_facts(facts: dict) -> bool:
     return any(not k.startswith("_") for k in facts)

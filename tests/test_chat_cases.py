@@ -48,8 +48,6 @@ def turn_holds(out: dict, turn: dict) -> None:
 KNOWN_GAPS = {
     "p02_wuxi_steel_ranked_old_fine": "a denial of 失信行为 does not yet cover the items a document itself lists as "
                                       "失信行为 (无锡 第七条 includes accidents and penalties)",
-    "r11_yingkou_laobian_whatif_level1": "a supposed change of a fact the user stated (现在二级，要是升到一级) is "
-                                         "read as a plan and vetoed, so the what-if keeps 二级",
 }
 
 
