@@ -291,10 +291,14 @@ def parse_as_of(value: Optional[str]):
     from datetime import date
     if not value:
         return date.today()
+    from knowledge.profile import FIRST_DAY, LAST_DAY
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         fail(f"--as-of: expected a date YYYY-MM-DD, got {value!r}", 2)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        fail(f"--as-of: expected a date between {FIRST_DAY} and {LAST_DAY}, got {value}", 2)
+    return day
 
 
 @app.command()

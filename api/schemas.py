@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from knowledge.profile import profile_json_schema
+from knowledge.profile import FIRST_DAY, LAST_DAY, profile_json_schema
 
 WUXI_HAZCHEM_EXAMPLE = {
     "profile": {
@@ -22,13 +22,22 @@ WUXI_HAZCHEM_EXAMPLE = {
 }
 
 
+def day_text(value: Any) -> Any:
+    """A day must be written as one (YYYY-MM-DD): a number is not read as seconds since 1970."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("must be a date YYYY-MM-DD, not a number")
+    return value
+
+
 class CheckRequest(BaseModel):
     """An enterprise profile (shared/contract/profile.md) and the day to evaluate on (default today)."""
     model_config = ConfigDict(json_schema_extra={"examples": [WUXI_HAZCHEM_EXAMPLE]})
 
     profile: dict[str, Any] = Field(description="enterprise profile, as declared in nlp/data/profile_schema.json",
                                     json_schema_extra=profile_json_schema())
-    as_of: Optional[date] = Field(None, description="YYYY-MM-DD; default today")
+    as_of: Optional[date] = Field(None, ge=FIRST_DAY, le=LAST_DAY, description="YYYY-MM-DD; default today")
+
+    _as_of_is_a_date = field_validator("as_of", mode="before")(lambda v: day_text(v))
 
 
 class ErrorBody(BaseModel):
@@ -65,7 +74,9 @@ class ChatRequest(BaseModel):
 
     session_id: Optional[str] = Field(None, max_length=64, pattern=SESSION_ID)
     message: str = Field(min_length=1, max_length=2000, description="the question or statement, in Chinese")
-    as_of: Optional[date] = Field(None, description="YYYY-MM-DD; default today")
+    as_of: Optional[date] = Field(None, ge=FIRST_DAY, le=LAST_DAY, description="YYYY-MM-DD; default today")
+
+    _as_of_is_a_date = field_validator("as_of", mode="before")(lambda v: day_text(v))
 
 
 class Citation(BaseModel):

@@ -46,13 +46,15 @@ def years_before(d: date, years: int = 0, months: int = 0) -> date:
     """The same calendar day `years`/`months` earlier (29 Feb → 28 Feb): the first day inside the window."""
     total = d.year * 12 + (d.month - 1) - years * 12 - months
     y, m = divmod(total, 12)
+    if y < date.min.year:  # a window reaching before year 1: every day counts
+        return date.min
     m += 1
-    day = d.day
-    while True:
+    for day in range(d.day, 0, -1):  # at most 31 tries: the loop always ends
         try:
             return date(y, m, day)
         except ValueError:
-            day -= 1
+            continue
+    return date(y, m, 1)
 
 
 def parse_day(value: Any) -> Optional[date]:

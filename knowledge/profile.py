@@ -12,6 +12,17 @@ class ProfileError(ValueError):
     """A profile field has the wrong shape: the message names the field."""
 
 
+# the days a policy question can be about: earlier or later ones are a typo (0003-01-01), not a question
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def check_day(name: str, day: date) -> date:
+    """The day itself, or ProfileError naming the field when it lies outside FIRST_DAY…LAST_DAY."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ProfileError(f"field '{name}' must be a date between {FIRST_DAY} and {LAST_DAY}, got {day}")
+    return day
+
+
 def is_count(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
@@ -30,9 +41,10 @@ def check_value(path: str, decl: dict, value: Any) -> None:
         raise ProfileError(f"field '{path}' must be one of {', '.join(str(c) for c in decl['choices'])}")
     if kind == "date":
         try:
-            date.fromisoformat(str(value))
+            day = date.fromisoformat(str(value))
         except ValueError:
             raise ProfileError(f"field '{path}' must be a date YYYY-MM-DD") from None
+        check_day(path, day)
     if kind == "attestations" and (not isinstance(value, dict) or not all(
             isinstance(k, str) and isinstance(v, bool) for k, v in value.items())):
         raise ProfileError(f"field '{path}' must map condition keys to true or false")
