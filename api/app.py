@@ -20,6 +20,7 @@ from knowledge.db import KBError
 from knowledge.sessions import SessionConflict, SessionError
 
 from .deps import APIError
+from .limits import BodyLimits
 from .routes import chat, check, clauses, conditions, documents, measures, sessions
 
 LOCATIONS = {"body", "query", "path", "header", "cookie"}
@@ -29,6 +30,8 @@ LOCATIONS = {"body", "query", "path", "header", "cookie"}
 class Settings:
     db_path: Path = Path("kb.sqlite")
     sessions_path: Optional[Path] = None  # chat sessions; None: <kb stem>.sessions.sqlite beside the KB
+    max_body_bytes: int = 1_000_000       # a request body above this is refused (413) before it is parsed
+    max_json_depth: int = 32              # a profile never nests deeper; a body that does is refused (422)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -86,6 +89,11 @@ async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse
                         headers=getattr(exc, "headers", None))
 
 
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A fault of ours still answers in the error shape, never with a traceback."""
+    return error(500, f"internal error ({type(exc).__name__}); the request was not carried out")
+
+
 def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="信易 xinyi", version="0.1.0",
                   description="Safety-production credit policies: documents, 措施清单, 行为清单, clause search, "
@@ -101,6 +109,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(SessionConflict, on_conflict)
     app.add_exception_handler(APIError, on_api)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     return app
 
 

@@ -2,7 +2,6 @@
 than a rule's look-back window once looped forever; now the engine answers and the edges refuse the day."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from datetime import date
@@ -52,3 +51,4 @@ def test_cli_refuses_a_day_out_of_range_in_one_line(kb_path):
     p = subprocess.run([sys.executable, "-m", "api.cli", "ask", "--db", str(kb_path), "--as-of", "0003-01-01", "你好"],
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and p.stderr.strip().count("\n") == 0 and "between 1900-01-01" in p.stderr
+
