@@ -16,11 +16,12 @@ from .store import store_document
 
 def ingest_paths(paths: list[Path], db_path: Path, progress: bool = False, replaces: str | None = None) -> dict:
     """`replaces`: the id of the document the (single) file is a new version of, settling a doubtful match."""
-    files = iter_input_files(paths)
+    refused: list[str] = []  # paths that cannot be used are told, one line each; the others go on
+    files = iter_input_files(paths, refused)
     if replaces and len(files) != 1:
         raise XinyiError(f"--replaces: expected one file, got {len(files)}")
     db = open_db(db_path)
-    results, errors = [], []
+    results, errors = [], refused
     bar = None
     if progress and len(files) > 1:
         from rich.progress import Progress

@@ -58,29 +58,53 @@ def read_document(path: PathLike) -> RawText:
     return RawText(name, "pdf", text, None, warnings)
 
 
-def iter_input_files(paths: list[PathLike]) -> list[Path]:
-    """Expand folders (recursively, sorted, hidden entries skipped, supported types only); keep named files."""
+def iter_input_files(paths: list[PathLike], refused: Optional[list[str]] = None) -> list[Path]:
+    """Expand folders (recursively, sorted, hidden entries skipped, supported types only); keep named files.
+    A path that cannot be used (missing, unreadable folder, a link that loops) raises ReadError — or, when
+    `refused` is given, is told there in one line naming it, and the others go on."""
     out: list[Path] = []
     seen: set[Path] = set()
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
-            found = _walk_folder(p)
-        elif p.exists():
-            found = [p]  # an explicitly named file is kept even if unsupported: read_document explains why
-        else:
-            raise ReadError(p.name or str(p), "no such file or folder")
+        try:
+            if p.is_dir():
+                found = _walk_folder(p, refused)
+            elif p.exists():
+                found = [p]  # an explicitly named file is kept even if unsupported: read_document explains why
+            else:
+                raise ReadError(p.name or str(p), "no such file or folder")
+        except ReadError as exc:
+            if refused is None:
+                raise
+            refused.append(str(exc))
+            continue
         for f in found:
-            key = f.resolve()
+            try:
+                key = f.resolve(strict=True)
+            except (OSError, RuntimeError) as exc:  # a link that loops or points nowhere
+                message = f"{printable(f)}: cannot be followed ({type(exc).__name__})"
+                if refused is None:
+                    raise ReadError(printable(f), f"cannot be followed ({type(exc).__name__})") from None
+                refused.append(message)
+                continue
             if key not in seen:
                 seen.add(key)
                 out.append(f)
     return out
 
 
-def _walk_folder(root: Path) -> list[Path]:
+def printable(path: Path) -> str:
+    """A path as a one-line message can show it, even when its name is not valid UTF-8."""
+    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _walk_folder(root: Path, refused: Optional[list[str]] = None) -> list[Path]:
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def unreadable(exc: OSError) -> None:
+        if refused is not None:
+            refused.append(f"{printable(Path(exc.filename or root))}: cannot be read ({exc.strerror})")
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for fn in filenames:
             if not fn.startswith(".") and Path(fn).suffix.lower() in SUPPORTED:
@@ -100,15 +124,21 @@ def _decode(data: bytes, name: str, declared: Optional[str] = None) -> tuple[str
             except UnicodeDecodeError:
                 raise ReadError(name, f"bytes are not valid {codec} despite the byte-order mark") from None
             break
-    if text is None:
-        if b"\x00" in data:
+    if text is None and b"\x00" in data:
+        text, enc = _utf16_without_bom(data)
+        if text is None:
             raise ReadError(name, "looks like binary data (NUL bytes); expected a text document")
-        for codec in filter(None, (declared, "utf-8", "gb18030")):
+    if text is None:
+        # Big5 bytes (Taiwan/Hong Kong copies) also decode as GB18030, into noise: a decoding that reads as
+        # noise is not taken, and the next is tried
+        for codec in filter(None, (declared, "utf-8", "gb18030", "big5")):
             try:
-                text, enc = data.decode(codec), codec
-                break
+                candidate = data.decode(codec)
             except (UnicodeDecodeError, LookupError):
                 continue
+            if codec in ("utf-8", declared) or not _noisy(candidate):
+                text, enc = candidate, codec
+                break
     if text is None:
         from charset_normalizer import from_bytes
 
@@ -119,6 +149,29 @@ def _decode(data: bytes, name: str, declared: Optional[str] = None) -> tuple[str
     return text.replace("\r\n", "\n").replace("\r", "\n"), enc
 
 
+def _utf16_without_bom(data: bytes) -> tuple[Optional[str], Optional[str]]:
+    """UTF-16 text without a byte-order mark: NUL bytes on one side of the pairs only (from ASCII and line
+    ends), and a decoding that reads as Chinese text; None when the bytes are not that."""
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    pairs = max(1, len(data) // 2)
+    for codec, zeros in (("utf-16-le", odd), ("utf-16-be", even)):
+        if len(data) % 2 == 0 and zeros > 0 and min(even, odd) < 0.05 * pairs:
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if not _noisy(text) and sum(map(_is_cjk, text)) > 0.3 * len(text.strip() or "x"):
+                return text, codec
+    return None, None
+
+
+def _noisy(text: str) -> bool:
+    """More than 5 % of the visible characters are control, private-use, unassigned or replacement ones."""
+    chars = [c for c in text if not c.isspace()]
+    noise = sum(1 for c in chars if c == "\ufffd" or unicodedata.category(c) in ("Cc", "Co", "Cn", "Cs"))
+    return bool(chars) and noise > 0.05 * len(chars)
+
+
 def _is_cjk(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0003134f"
 
@@ -127,8 +180,7 @@ def _check_readable(text: str, name: str) -> None:
     chars = [c for c in text if not c.isspace()]
     if not chars:
         raise ReadError(name, "file has no text; expected a document with text")
-    noise = sum(1 for c in chars if c == "\ufffd" or unicodedata.category(c) in ("Cc", "Co", "Cn", "Cs"))
-    if noise > 0.05 * len(chars):
+    if _noisy(text):
         raise ReadError(name, "looks like binary data (mostly non-printable characters); expected a text document")
     if not any(_is_cjk(c) for c in chars):
         readable = sum(1 for c in chars if c.isalnum() or c in ".,;:!?'\"()-")

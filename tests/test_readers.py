@@ -342,3 +342,25 @@ def test_iter_input_files_expands_folders_sorted(tmp_path):
 
     with pytest.raises(ReadError, match=r"^nope: no such file or folder$"):
         iter_input_files([root, tmp_path / "nope"])
+
+
+def test_big5_and_utf16_without_bom_are_read(tmp_path):
+    text = "無錫市安全生產領域信用管理暫行辦法\n第一條 為了加強安全生產領域信用管理，制定本辦法。\n"
+    big5 = tmp_path / "big5.txt"
+    big5.write_bytes(text.encode("big5"))
+    u16 = tmp_path / "u16.txt"
+    u16.write_bytes(text.encode("utf-16-le"))
+    for f in (big5, u16):
+        assert "信用管理暫行辦法" in read_document(f).text, f
+
+
+def test_one_bad_path_does_not_stop_the_others(tmp_path):
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "a.txt").write_text("某市安全生产守信激励办法\n第一条 对守信企业，减少执法检查频次。\n", encoding="utf-8")
+    (root / "loop").symlink_to(root / "loop")  # a link to itself
+    refused: list[str] = []
+    got = iter_input_files([root, tmp_path / "nope.txt"], refused)
+    assert got == [root / "a.txt"]
+    assert any("nope.txt: no such file or folder" in r for r in refused)
+    assert all("\n" not in r for r in refused)
