@@ -14,10 +14,25 @@ from .db import open_db
 from .store import store_document
 
 
+def distinct_names(files: list[Path], refused: list[str]) -> list[Path]:
+    """A document is known by its file's base name: a second file of the same name from another folder in one
+    batch would silently become a version of the first, so it is refused, saying which."""
+    first: dict[str, Path] = {}
+    kept = []
+    for f in files:
+        if f.name in first:
+            refused.append(f"{f}: refused — {first[f.name]} in this batch has the same file name, and documents are "
+                           f"known by it; rename one, or ingest it on its own (with --replaces if it revises that one)")
+            continue
+        first[f.name] = f
+        kept.append(f)
+    return kept
+
+
 def ingest_paths(paths: list[Path], db_path: Path, progress: bool = False, replaces: str | None = None) -> dict:
     """`replaces`: the id of the document the (single) file is a new version of, settling a doubtful match."""
     refused: list[str] = []  # paths that cannot be used are told, one line each; the others go on
-    files = iter_input_files(paths, refused)
+    files = distinct_names(iter_input_files(paths, refused), refused)
     if replaces and len(files) != 1:
         raise XinyiError(f"--replaces: expected one file, got {len(files)}")
     db = open_db(db_path)

@@ -144,3 +144,16 @@ def test_hard_wrapped_pdf_reads_like_the_text(tmp_path):
     assert [c.path for c in from_pdf.conditions] == [c.path for c in from_txt.conditions]
     assert len(from_pdf.measures) == len(from_txt.measures)
     assert from_pdf.title == from_txt.title
+
+
+def test_the_same_file_name_from_two_folders_is_refused_saying_which(tmp_path):
+    from knowledge.ingest import ingest_paths
+    text = "某市安全生产守信激励办法\n第一条 对守信企业，减少执法检查频次。\n"
+    for folder, extra in (("a", ""), ("b", "第二条 对失信企业，加大执法检查频次。\n")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "notice.txt").write_text(text + extra, encoding="utf-8")
+    report = ingest_paths([tmp_path / "a", tmp_path / "b"], tmp_path / "kb.sqlite")
+    assert [d["source_file"] for d in report["documents"]] == ["notice.txt"]
+    assert report["documents"][0]["version"] == 1
+    [refused] = report["errors"]
+    assert str(tmp_path / "b" / "notice.txt") in refused and str(tmp_path / "a" / "notice.txt") in refused
