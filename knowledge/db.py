@@ -12,14 +12,22 @@ from typing import Callable
 
 import sqlite_utils
 
-MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
+Migration = Callable[[sqlite_utils.Database], None]
 
 
-def migration(name: str):
-    def register(fn):
-        MIGRATIONS.append((name, fn))
-        return fn
-    return register
+def migration_registry() -> tuple[list[tuple[str, Migration]], Callable[[str], Callable[[Migration], Migration]]]:
+    """(the ordered list of migrations, the decorator that registers one under a name): one per database."""
+    steps: list[tuple[str, Migration]] = []
+
+    def migration(name: str):
+        def register(fn: Migration) -> Migration:
+            steps.append((name, fn))
+            return fn
+        return register
+    return steps, migration
+
+
+MIGRATIONS, migration = migration_registry()
 
 
 @migration("0001_initial")

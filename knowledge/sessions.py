@@ -23,21 +23,14 @@ import json
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Iterator, Optional
 
 import sqlite_utils
 
-from .db import now
+from .db import migration_registry, now
 
 BUSY_TIMEOUT_S = 5.0
-MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
-
-
-def migration(name: str):
-    def register(fn):
-        MIGRATIONS.append((name, fn))
-        return fn
-    return register
+MIGRATIONS, migration = migration_registry()  # the session file's own, apart from the KB's
 
 
 @migration("sessions_0001_initial")
