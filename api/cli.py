@@ -327,6 +327,55 @@ def check(db: DbOption,
 
 
 @app.command()
+def match(db: DbOption,
+          out: Annotated[Path, typer.Option("--out", help="folder for results, undetermined, push lists, summary.json")],
+          profiles: Annotated[Optional[Path], typer.Option(
+              "--profiles", help="profiles: .jsonl (one contract profile per line) or .parquet (one column per fact)")]
+          = None,
+          as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD, default today")] = None,
+          rule: Annotated[Optional[list[str]], typer.Option("--rule", help="only this rule id (repeatable)")] = None,
+          csv: Annotated[bool, typer.Option("--csv/--no-csv", help="also write CSV beside Parquet")] = True,
+          as_json: JsonFlagOpt = False) -> None:
+    """Every rule of every document in force, for every enterprise at once (compiled to DuckDB): who gets what,
+    what stays undetermined, and one push list per implementing department.
+    Example: xinyi match --db kb.sqlite --profiles enterprises.jsonl --as-of 2026-11-22 --out matches/"""
+    import time
+    from knowledge.db import KBError, open_db
+    from knowledge.match import MatchError, load_source, match_profiles
+    from knowledge.queries import load_kb
+    day = parse_as_of(as_of)
+    if profiles is None:
+        fail("--profiles FILE is required", 2)
+    started = time.perf_counter()
+
+    def progress(step: str) -> None:
+        sys.stderr.write(f"xinyi: match: {time.perf_counter() - started:6.1f} s  {step}\n")
+    refused: list[str] = []
+
+    def refuse(line: int, reason: str) -> None:
+        refused.append(f"{profiles.name}: line {line}: skipped — {reason}")
+        sys.stderr.write(f"xinyi: {refused[-1]}\n")
+    try:
+        kb = load_kb(open_db(db, readonly=True), day)
+        summary = match_profiles(kb, lambda con: load_source(con, profiles, refuse), day, out,
+                                 set(rule) if rule else None, ("parquet", "csv") if csv else ("parquet",), progress)
+    except (MatchError, KBError) as exc:
+        fail(str(exc), 2 if isinstance(exc, MatchError) else 1)
+    summary["skipped_lines"] = len(refused)
+    if as_json:
+        emit(summary)
+    else:
+        sys.stdout.write(f"{summary['profiles']} 家企业 × {summary['rules']} 条规则（{summary['as_of']}）：适用 "
+                         f"{summary['applies']} 项，待确认 {summary['undetermined']} 项；推送清单 "
+                         f"{len(summary['push_lists'])} 个部门 → {out}\n")
+        for dep, info in list(summary["push_lists"].items())[:10]:
+            sys.stdout.write(f"  {dep}: {info['items']} 项\n")
+    if refused:
+        sys.stderr.write(f"xinyi: {len(refused)} lines of {profiles.name} skipped\n")
+        raise typer.Exit(1)
+
+
+@app.command()
 def serve(db: DbOption,
           host: Annotated[str, typer.Option("--host", help="interface to listen on")] = "127.0.0.1",
           port: Annotated[int, typer.Option("--port", help="TCP port")] = 8000,
