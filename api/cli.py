@@ -360,7 +360,8 @@ def match(db: DbOption,
         summary = match_profiles(kb, lambda con: load_source(con, profiles, refuse), day, out,
                                  set(rule) if rule else None, ("parquet", "csv") if csv else ("parquet",), progress)
     except (MatchError, KBError) as exc:
-        fail(str(exc), 2 if isinstance(exc, MatchError) else 1)
+        named = str(exc) if str(profiles) in str(exc) else f"{profiles}: {exc}"
+        fail(named, 2 if isinstance(exc, MatchError) else 1)
     summary["skipped_lines"] = len(refused)
     if as_json:
         emit(summary)

@@ -28,6 +28,10 @@ from nlp.profile_schema import event_fields, facts
 
 from . import evaluate as ev
 
+class MatchError(ValueError):
+    """Input the matcher cannot read: the message names the file or column."""
+
+
 STATUS_NAMES = {2: "applies", 1: "undetermined", 0: "does_not_apply"}
 NO_DEPARTMENT = "未写明实施部门"
 
@@ -463,7 +467,10 @@ def run(kb: dict, profiles_source: str, as_of: date, con=None, rule_ids: Optiona
     con = con or duckdb.connect()
     plan = compile_kb(kb, as_of, rule_ids)
     progress(f"{len(plan.rules)} rules, {len(plan.condition_sql)} conditions compiled")
-    prepare(con, plan, profiles_source)
+    try:
+        prepare(con, plan, profiles_source)
+    except duckdb.ConversionException as exc:
+        raise MatchError(f"a column does not have its declared type ({str(exc).splitlines()[0]})") from None
     count = con.execute("SELECT count(*) FROM profiles").fetchone()[0]
     progress(f"{count} profiles loaded")
     joins = build_lookups(con, plan)
@@ -529,7 +536,8 @@ def safe_file_name(name: str) -> str:
 
 def write_outputs(match: MatchRun, kb: dict, out: Path, formats: tuple[str, ...] = ("parquet", "csv"),
                   progress: Callable[[str], None] = lambda s: None) -> dict:
-    """results (applies), undetermined (for follow-up), push/<department>, summary.json. Returns the summary."""
+    """matched (applies), undetermined (for follow-up), push/<department> (one list per implementing department),
+    rules and measures (what the ids in those files stand for), summary.json. Returns the summary."""
     con, plan = match.con, match.plan
     out.mkdir(parents=True, exist_ok=True)
     rules, rule_measures = dimension_tables(kb, plan)
@@ -540,33 +548,59 @@ def write_outputs(match: MatchRun, kb: dict, out: Path, formats: tuple[str, ...]
     base = ("SELECT s.key AS enterprise, s.name, r.document_id, r.document_version, r.rule_id, r.kind, "
             "CASE s.status WHEN 2 THEN 'applies' ELSE 'undetermined' END AS status, r.measure_ids AS measures, "
             "s.deciding AS deciding_conditions FROM rule_statuses s JOIN rules_data r USING (rule_column)")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE matched AS {base} WHERE s.status = 2")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE undetermined AS {base} WHERE s.status = 1")
-    con.execute("CREATE OR REPLACE TEMP TABLE push AS SELECT s.key AS enterprise, s.name, m.department, "
-                "m.department_canonical, m.measure_id, m.measure_kind AS kind, m.measure_text AS measure, "
-                "r.document_id, r.document_version, r.rule_id, m.citation, m.source_file, m.path "
-                "FROM rule_statuses s JOIN rules_data r USING (rule_column) "
-                "JOIN rule_measures_data m USING (rule_column) WHERE s.status = 2")
-    files = {}
-    for table in ("matched", "undetermined"):
-        files[table] = copy_out(con, f"SELECT * FROM {table} ORDER BY enterprise, rule_id", out / table, formats)
+    files = {"matched": copy_out(con, f"{base} WHERE s.status = 2", out / "matched", formats),
+             "undetermined": copy_out(con, f"{base} WHERE s.status = 1", out / "undetermined", formats),
+             "rules": copy_out(con, "SELECT * EXCLUDE (rule_column) FROM rules_data", out / "rules", formats),
+             "measures": copy_out(con, "SELECT DISTINCT measure_id, measure_kind AS kind, measure_text AS text, "
+                                  "department, citation, source_file, path FROM rule_measures_data", out / "measures",
+                                  formats)}
     progress("results written")
-    departments = [r[0] for r in con.execute(
-        "SELECT department_canonical FROM push GROUP BY 1 ORDER BY count(*) DESC, 1").fetchall()]
-    (out / "push").mkdir(exist_ok=True)
-    push_files = {}
-    for dep in departments:
-        push_files[dep] = copy_out(con, f"SELECT * EXCLUDE (department_canonical) FROM push WHERE department_canonical = "
-                                   f"{sql_literal(dep)} ORDER BY enterprise, measure_id",
-                                   out / "push" / safe_file_name(dep), formats)
-    progress(f"{len(departments)} push lists written")
+    # the push lists: one row per enterprise, measure and department, written in one pass split by department
+    con.execute("CREATE OR REPLACE TEMP TABLE push AS SELECT m.department_canonical AS list, s.key AS enterprise, "
+                "s.name, m.department, m.measure_id, m.measure_kind AS kind, r.document_id, r.document_version, "
+                "r.rule_id, m.citation FROM rule_statuses s JOIN rules_data r USING (rule_column) "
+                "JOIN rule_measures_data m USING (rule_column) WHERE s.status = 2")
+    items = dict(con.execute("SELECT list, count(*) FROM push GROUP BY 1").fetchall())
+    push_files = write_partitioned(con, "push", "list", out / "push", formats)
+    progress(f"{len(items)} push lists written")
     summary = summary_of(con, plan, match.profiles)
     summary["files"] = {k: [str(p.relative_to(out)) for p in v] for k, v in files.items()}
-    items = dict(con.execute("SELECT department_canonical, count(*) FROM push GROUP BY 1").fetchall())
-    summary["push_lists"] = {dep: {"items": items[dep], "files": [str(p.relative_to(out)) for p in push_files[dep]]}
-                             for dep in departments}
+    summary["push_lists"] = {dep: {"items": n, "files": [str(p.relative_to(out)) for p in push_files.get(dep, [])]}
+                             for dep, n in sorted(items.items(), key=lambda kv: (-kv[1], kv[0]))}
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     return summary
+
+
+def write_partitioned(con, table: str, by: str, folder: Path, formats: tuple[str, ...]) -> dict[str, list[Path]]:
+    """One file per value of `by` (push/财政部门.csv …), written by one partitioned COPY per format."""
+    import shutil
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, list[Path]] = {}
+    for fmt in formats:
+        parts = folder / f".parts-{fmt}"
+        option = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
+        con.execute(f"COPY {table} TO {sql_literal(str(parts))} ({option}, PARTITION_BY ({by}), "
+                    f"WRITE_PARTITION_COLUMNS false)")
+        for sub in sorted(parts.iterdir()):
+            value = partition_value(sub.name, by)
+            files = sorted(sub.iterdir())
+            target = folder / f"{safe_file_name(value)}.{fmt}"
+            if len(files) == 1:
+                files[0].rename(target)
+            else:  # several writer threads: keep each part beside the others
+                target = folder / safe_file_name(value)
+                target.mkdir(exist_ok=True)
+                for f in files:
+                    f.rename(target / f.name)
+            written.setdefault(value, []).append(target)
+        shutil.rmtree(parts)
+    return written
+
+
+def partition_value(directory: str, by: str) -> str:
+    """A hive partition folder's value: `list=%E8%B4%A2…` → 财政部门."""
+    from urllib.parse import unquote
+    return unquote(directory.split("=", 1)[1]) if directory.startswith(f"{by}=") else directory
 
 
 def summary_of(con, plan: Plan, profiles: int) -> dict:
@@ -585,20 +619,20 @@ def summary_of(con, plan: Plan, profiles: int) -> dict:
 
 
 def copy_out(con, query: str, stem: Path, formats: tuple[str, ...]) -> list[Path]:
+    """The query's rows into stem.parquet / stem.csv; computed once when there are two formats."""
     written = []
+    if len(formats) > 1:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE copy_rows AS {query}")
+        query = "SELECT * FROM copy_rows"
     for fmt in formats:
         path = stem.with_suffix(f".{fmt}")
         option = "(FORMAT parquet, COMPRESSION zstd)" if fmt == "parquet" else "(FORMAT csv, HEADER)"
-        con.execute(f"COPY ({query}) TO '{str(path).replace(chr(39), chr(39) * 2)}' {option}")
+        con.execute(f"COPY ({query}) TO {sql_literal(str(path))} {option}")
         written.append(path)
     return written
 
 
 # ---- one call for the CLI ---------------------------------------------------------------------
-
-class MatchError(ValueError):
-    """Input the matcher cannot read: the message names the file or column."""
-
 
 def parquet_source(con, path: Path) -> str:
     """A Parquet file of profiles, each present column cast to its declared type (a wrong one is named)."""
@@ -616,11 +650,8 @@ def parquet_source(con, path: Path) -> str:
         named = [f"CAST({c} AS VARCHAR)" for c in ("credit_code", "name") if c in have]
         fallback = "'row-' || CAST(row_number() OVER () AS VARCHAR)"  # neither code nor name: the row number
         cols.insert(0, f"coalesce({', '.join([*named, fallback])}) AS key")
-    view = f"SELECT {', '.join(cols)} FROM {src}"
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE input_profiles AS {view}")
-    except Exception as exc:
-        raise MatchError(f"{path}: a column does not have its declared type ({str(exc).splitlines()[0]})") from None
+    # a view: the casts run once, when the profiles are numbered (prepare), where a wrong type is reported
+    con.execute(f"CREATE OR REPLACE TEMP VIEW input_profiles AS SELECT {', '.join(cols)} FROM {src}")
     return "input_profiles"
 
 
