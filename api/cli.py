@@ -390,6 +390,10 @@ def ask(question: Annotated[str, typer.Argument(help="a question in Chinese")], 
         fail(f"session {session}: too many turns at once; send this one again")
 
 
+from .registry_cli import register as register_registry  # noqa: E402 (xinyi registry, notifications, feedback)
+
+register_registry(app)
+
 sessions_app = typer.Typer(no_args_is_help=True, help="Chat sessions kept beside the KB: show or delete one.")
 app.add_typer(sessions_app, name="sessions")
 
