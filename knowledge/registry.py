@@ -204,6 +204,7 @@ class Registry:
             self.db = sqlite_utils.Database(conn, execute_plugins=False)
             self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             self.db.execute("PRAGMA foreign_keys = ON")
+            self.refuse_foreign_file()  # before WAL: another program's file is left exactly as it was
             if self.db.journal_mode != "wal":
                 self.db.execute("PRAGMA journal_mode = wal")
             self.migrate()
@@ -260,6 +261,17 @@ class Registry:
             yield db
         finally:
             db.execute("COMMIT")
+
+    def refuse_foreign_file(self) -> None:
+        """RegistryError when the file holds tables that are not a registry's (a knowledge base, a sessions file)."""
+        tables = set(self.db.table_names())
+        if not tables:
+            return
+        ours = {name for name, _ in MIGRATIONS}
+        done = {r[0] for r in self.db.execute("SELECT name FROM _migrations")} if "_migrations" in tables else None
+        if done is None or done - ours:
+            raise RegistryError(f"{self.path}: a SQLite file that is not an enterprise registry (a knowledge base "
+                                "or a sessions file?); choose another --registry")
 
     def migrate(self) -> list[str]:
         """Apply the registered migrations not yet recorded and add the columns of facts declared since; a file
