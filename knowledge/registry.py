@@ -30,6 +30,7 @@ import re
 import sqlite3
 from contextlib import contextmanager
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
@@ -63,8 +64,9 @@ class RegistryInputError(ValueError):
 
 # ---- columns from the profile declaration ------------------------------------------------------
 
+@lru_cache(maxsize=1)
 def stored_facts() -> dict[str, dict]:
-    """The declared profile facts kept as enterprise columns: all but the event history."""
+    """The declared profile facts kept as enterprise columns: all but the event history (shared: do not change)."""
     return {k: d for k, d in facts().items() if d["type"] != "events"}
 
 

@@ -32,6 +32,7 @@ EMPTY = {"", "-", "—", "--", "/", "null", "none", "nan", "n/a", "na"}
 # GB 32100-2015: the 31 characters a code may hold, and the weights of its first 17 for the check character
 CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CODE_WEIGHTS = [pow(3, i, 31) for i in range(17)]  # 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28
+CODE_VALUE = {c: i for i, c in enumerate(CODE_CHARS)}
 
 
 class ImportFileError(ValueError):
@@ -49,6 +50,7 @@ def vocabulary() -> dict:
 
 # ---- headers ------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)
 def header_key(header: str) -> str:
     """A header as compared: full-width folded (NFKC), spaces and a trailing * or （必填） removed, lower case."""
     h = unicodedata.normalize("NFKC", str(header)).replace("\ufeff", "")
@@ -94,7 +96,7 @@ def normalize_code(raw: Any) -> str:
 
 
 def check_character(first17: str) -> str:
-    total = sum(CODE_CHARS.index(c) * w for c, w in zip(first17, CODE_WEIGHTS))
+    total = sum(CODE_VALUE[c] * w for c, w in zip(first17, CODE_WEIGHTS))
     return CODE_CHARS[(31 - total % 31) % 31]
 
 
