@@ -5,7 +5,8 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Iterator, Optional
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlite_utils import Database
 
 from knowledge import registry as registry_file
@@ -58,15 +59,19 @@ def get_registry(request: Request) -> Iterator[Registry]:
 RegistryFile = Annotated[Registry, Depends(get_registry)]
 
 
-def require_token(request: Request, authorization: Annotated[Optional[str], Header(
-        description="Bearer TOKEN (the server's XINYI_TOKEN)")] = None) -> None:
+bearer = HTTPBearer(auto_error=False, scheme_name="XINYI_TOKEN",
+                    description="the server's XINYI_TOKEN; registry writes (events, feedback) need it")
+
+
+def require_token(request: Request,
+                  credentials: Annotated[Optional[HTTPAuthorizationCredentials], Depends(bearer)] = None) -> None:
     """Write endpoints need `Authorization: Bearer TOKEN` matching the server's XINYI_TOKEN; with none configured
     writes are disabled (403), a missing or wrong token is 401."""
     token = request.app.state.settings.write_token
     if not token:
         raise APIError(403, "writes are disabled: set XINYI_TOKEN", "authorization")
-    scheme, _, given = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+    given = credentials.credentials if credentials else ""
+    if not hmac.compare_digest(given.encode(), token.encode()):
         raise APIError(401, "a write needs the header Authorization: Bearer <XINYI_TOKEN>", "authorization",
                        headers={"WWW-Authenticate": 'Bearer realm="xinyi"'})
 

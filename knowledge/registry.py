@@ -672,13 +672,16 @@ def push_row(row: dict, at: str) -> dict:
     return out
 
 
-def record_push_items(reg: Registry, rows: Iterable[dict]) -> dict:
+def record_push_items(reg: Registry | str | Path, rows: Iterable[dict]) -> dict:
     """Add push items, all in one transaction; an item already pushed (same enterprise, measure, department,
     document and version) is left as it is. Each row: credit_code, measure_id, document_id (required),
     department, version, rule_id, citation {source_file, path, quote} (or those keys flat), due_on, and
     optionally measure_text, kind, document_title, as_of, pushed_at (default now), pushed_by.
     Returns {"pushed": new items, "already": items already there}; RegistryError (nothing written) when a row
-    lacks a required key or names an enterprise not in the registry."""
+    lacks a required key or names an enterprise not in the registry. `reg` may be the registry file's path."""
+    if not isinstance(reg, Registry):
+        with Registry(reg, create=False) as opened:
+            return record_push_items(opened, rows)
     at = now()
     pushed = seen = 0
     cols = [*PUSH_KEYS, "department_canonical"]
