@@ -102,14 +102,6 @@ def from_column(decl: dict, value: Any) -> Any:
     return value
 
 
-def fact_columns() -> list[str]:
-    return [k for k in stored_facts() if k != "credit_code"]
-
-
-def event_columns() -> list[str]:
-    return list(event_fields())
-
-
 # ---- migrations ---------------------------------------------------------------------------------
 
 @migration("registry_0001_initial")
@@ -325,9 +317,8 @@ class Registry:
                                "WHERE credit_code = ?", [*values.values(), at, source, code])
                     updated += 1
                 else:
-                    cols = ["credit_code", *values, "created_at", "updated_at", "source"]
-                    db.execute(f"INSERT INTO enterprises ({', '.join(f'[{c}]' for c in cols)}) VALUES "
-                               f"({', '.join('?' for _ in cols)})", [code, *values.values(), at, at, source])
+                    insert(db, "enterprises", {"credit_code": code, **values, "created_at": at, "updated_at": at,
+                                               "source": source})
                     inserted += 1
         return {"inserted": inserted, "updated": updated}
 
@@ -388,13 +379,11 @@ class Registry:
             base = enterprise_facts(row)
             before = evaluate(kb, {**base, "events": history}, as_of)
             after = evaluate(kb, {**base, "events": [*history, event]}, as_of)
-            cols = ["credit_code", "type", *[k for k in event_columns() if event.get(k) is not None],
-                    "as_of", "recorded_at", "recorded_by", "note"]
             decls = event_fields()
-            values = [code, event["type"], *[to_column(decls[k], event[k]) for k in cols[2:-4]],
-                      as_of.isoformat(), at, by, note]
-            event_id = db.execute(f"INSERT INTO events ({', '.join(f'[{c}]' for c in cols)}) VALUES "
-                                  f"({', '.join('?' for _ in cols)})", values).lastrowid
+            event_id = insert(db, "events", {
+                "credit_code": code, "type": event["type"],
+                **{k: to_column(decls[k], v) for k, v in event.items() if k in decls},
+                "as_of": as_of.isoformat(), "recorded_at": at, "recorded_by": by, "note": note})
             rows = [{**n, "credit_code": code, "event_id": event_id, "as_of": as_of.isoformat(), "created_at": at}
                     for n in notifications_for(measure_changes(before, after))]
             ids = [insert(db, "notifications", r) for r in rows]
