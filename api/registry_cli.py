@@ -30,7 +30,7 @@ AsOf = Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD the pol
 ACTION_WORDS = {("stop", "incentive"): "停止激励", ("start", "incentive"): "给予激励",
                 ("start", "penalty"): "实施惩戒", ("stop", "penalty"): "解除惩戒"}
 KIND_WORDS = {"incentive": "激励", "penalty": "惩戒", "other": "其他"}
-STATUS_WORDS = {"open": "未反馈", "executed": "已执行", "not_applicable": "不适用", "refused": "拒绝执行"}
+STATUS_WORDS = {"open": "未反馈", "withdrawn": "已撤回（措施已停止）", "executed": "已执行", "not_applicable": "不适用", "refused": "拒绝执行"}
 
 
 def emit(value) -> None:

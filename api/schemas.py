@@ -268,6 +268,8 @@ class PushItem(BaseModel):
     pushed_at: str
     due_on: Optional[str] = None
     pushed_by: Optional[str] = None
-    status: Literal["open", "executed", "not_applicable", "refused"]
+    status: Literal["open", "withdrawn", "executed", "not_applicable", "refused"] = Field(
+        description="open: no feedback yet; withdrawn: no feedback, and an event has since stopped the measure; "
+                    "else the latest feedback")
     overdue: bool = Field(description="open and due before as_of (default today)")
     feedback: Optional[Feedback] = None

@@ -125,7 +125,7 @@ def initial(db: sqlite_utils.Database) -> None:
                "action TEXT NOT NULL CHECK (action IN ('stop', 'start')), status_before TEXT, status_after TEXT, "
                "because TEXT, source_file TEXT, path TEXT, quote TEXT, as_of TEXT, created_at TEXT NOT NULL, "
                "acknowledged_at TEXT, acknowledged_by TEXT)")
-    db.execute("CREATE INDEX notifications_by_enterprise ON notifications (credit_code, id)")
+    db.execute("CREATE INDEX notifications_by_enterprise ON notifications (credit_code, measure_id, id)")
     db.execute("CREATE INDEX notifications_open ON notifications (acknowledged_at, department_canonical)")
     db.execute("CREATE TABLE push_items (id INTEGER PRIMARY KEY AUTOINCREMENT, credit_code TEXT NOT NULL "
                "REFERENCES enterprises(credit_code), measure_id TEXT NOT NULL, measure_text TEXT, kind TEXT, "
@@ -432,7 +432,9 @@ class Registry:
                    as_of: Optional[date] = None, ids: Optional[list[int]] = None,
                    credit_code: Optional[str] = None) -> list[dict]:
         """Push items, oldest first, each with its latest feedback and whether it is overdue on `as_of` (default
-        today: open and due before it): those of a department (fuzzy), without feedback (open), or overdue."""
+        today: open and due before it): those of a department (fuzzy), open ones, or overdue ones. An item without
+        feedback whose measure an event has since stopped for its enterprise and department (the latest
+        notification after the push is a stop) is `withdrawn`, neither open nor overdue."""
         if self.db is None:
             return []
         day = as_of or date.today()
@@ -453,11 +455,15 @@ class Registry:
         rows = as_dicts(self.db.execute(
             "SELECT p.*, e.name AS enterprise_name, f.id AS feedback_id, f.status AS feedback_status, "
             "f.date AS feedback_date, f.note AS feedback_note, f.by AS feedback_by, "
-            "f.recorded_at AS feedback_recorded_at FROM push_items p "
+            "f.recorded_at AS feedback_recorded_at, (SELECT n.action FROM notifications n "
+            "WHERE n.credit_code = p.credit_code AND n.measure_id = p.measure_id AND COALESCE(n.department, '') = "
+            "COALESCE(p.department, '') AND n.created_at >= p.pushed_at ORDER BY n.id DESC LIMIT 1) AS later_action "
+            "FROM push_items p "
             "JOIN enterprises e ON e.credit_code = p.credit_code "
             "LEFT JOIN feedback f ON f.id = (SELECT MAX(id) FROM feedback WHERE push_item_id = p.id) "
             f"WHERE {' AND '.join(where)} ORDER BY p.id", args))
-        return [push_record(r, day) for r in rows if department_wanted(department, r["department"])]
+        out = [push_record(r, day) for r in rows if department_wanted(department, r["department"])]
+        return [p for p in out if p["status"] == "open"] if open_only or overdue else out
 
     def record_feedback(self, item_id: int, status: str, day: date, note: Optional[str] = None,
                         by: Optional[str] = None) -> Optional[dict]:
@@ -748,6 +754,6 @@ def push_record(row: dict, as_of: date) -> dict:
         feedback = {"id": row["feedback_id"], "push_item_id": row["id"], "status": row["feedback_status"],
                     "date": row["feedback_date"], "note": row["feedback_note"], "by": row["feedback_by"],
                     "recorded_at": row["feedback_recorded_at"]}
-    return {**{k: row.get(k) for k in keys}, "citation": citation_of(row), "feedback": feedback,
-            "status": feedback["status"] if feedback else "open",
-            "overdue": feedback is None and bool(row.get("due_on")) and row["due_on"] < as_of.isoformat()}
+    status = feedback["status"] if feedback else "withdrawn" if row.get("later_action") == "stop" else "open"
+    return {**{k: row.get(k) for k in keys}, "citation": citation_of(row), "feedback": feedback, "status": status,
+            "overdue": status == "open" and bool(row.get("due_on")) and row["due_on"] < as_of.isoformat()}

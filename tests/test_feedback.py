@@ -199,3 +199,20 @@ def test_http_push_items_and_feedback(pushed):
             httpx.Client(base_url=base, timeout=60) as client:
         r = client.post(url, json=body, headers=auth)
         assert r.status_code == 403 and r.json()["error"] == "writes are disabled: set XINYI_TOKEN"
+
+
+def test_an_event_withdraws_the_pushed_measures_it_stops(pushed, kb_path):
+    registry, _ = pushed
+    event = ["registry", "event", GOOD, "--db", kb_path, "--registry", registry, "--as-of", AS_OF]
+    assert cli(*event, "--type", "dishonest_act", "--date", "2026-06-01").exit_code == 0
+    fiscal = items(registry, "--department", "财政局", "--as-of", AS_OF)
+    grant = [p for p in fiscal if p["measure_text"] == FISCAL_INCENTIVE][0]
+    assert (grant["status"], grant["overdue"]) == ("withdrawn", False)
+    still = items(registry, "--department", "财政局", "--open", "--overdue", "--as-of", "2027-01-15")
+    assert {p["credit_code"] for p in still} == {FATAL}  # 财政 is no longer chased for GOOD's incentives
+    out = cli("feedback", "--department", "财政局", "--as-of", AS_OF, "--registry", registry)
+    assert f"[已撤回（措施已停止）] {GOOD} 无锡守信公司 激励：{FISCAL_INCENTIVE}" in out.stdout
+    assert cli(*event, "--type", "credit_repaired", "--date", "2026-09-01").exit_code == 0
+    grant = [p for p in items(registry, "--department", "财政局", "--open", "--as-of", AS_OF)
+             if p["measure_text"] == FISCAL_INCENTIVE][0]
+    assert grant["status"] == "open"  # restored: the department acts on it again
