@@ -1,12 +1,14 @@
 """create_app(Settings) → the FastAPI app serving the KB read-only. Example:
     uvicorn --factory 'api.app:app_from_env'   (XINYI_DB=kb.sqlite)   or   xinyi serve --db kb.sqlite
-Chat sessions are written to their own file (XINYI_SESSIONS, default kb.sessions.sqlite beside the KB).
+Chat sessions are written to their own file (XINYI_SESSIONS, default kb.sessions.sqlite beside the KB), registry
+events, notifications and feedback to theirs (XINYI_REGISTRY, default kb.registry.sqlite), and only with the
+bearer token XINYI_TOKEN.
 """
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -17,11 +19,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from knowledge.check import ProfileError
 from knowledge.db import KBError
+from knowledge.registry import RegistryError
 from knowledge.sessions import SessionConflict, SessionError
 
 from .deps import APIError
 from .limits import BodyLimits
-from .routes import chat, check, clauses, conditions, documents, measures, sessions
+from .routes import (chat, check, clauses, conditions, documents, enterprises, measures, notifications, push_items,
+                     sessions)
 
 LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
@@ -32,12 +36,16 @@ class Settings:
     sessions_path: Optional[Path] = None  # chat sessions; None: <kb stem>.sessions.sqlite beside the KB
     max_body_bytes: int = 1_000_000       # a request body above this is refused (413) before it is parsed
     max_json_depth: int = 32              # a profile never nests deeper; a body that does is refused (422)
+    registry_path: Optional[Path] = None  # enterprise registry; None: <kb stem>.registry.sqlite beside the KB
+    write_token: Optional[str] = field(default=None, repr=False)  # bearer token of write endpoints; None: no writes
 
     @classmethod
     def from_env(cls) -> "Settings":
-        sessions = os.environ.get("XINYI_SESSIONS")
+        sessions, registry = os.environ.get("XINYI_SESSIONS"), os.environ.get("XINYI_REGISTRY")
         return cls(db_path=Path(os.environ.get("XINYI_DB", "kb.sqlite")),
-                   sessions_path=Path(sessions) if sessions else None)
+                   sessions_path=Path(sessions) if sessions else None,
+                   registry_path=Path(registry) if registry else None,
+                   write_token=os.environ.get("XINYI_TOKEN") or None)
 
 
 def error(status: int, message: str, field: str | None = None) -> JSONResponse:
@@ -76,12 +84,18 @@ async def on_sessions(request: Request, exc: SessionError) -> JSONResponse:
     return error(503, f"session store unavailable: {exc}")
 
 
+async def on_registry(request: Request, exc: RegistryError) -> JSONResponse:
+    return error(503, f"registry unavailable: {exc}")
+
+
 async def on_conflict(request: Request, exc: SessionConflict) -> JSONResponse:
     return error(409, f"session {exc}: too many turns at once; send this one again", "session_id")
 
 
 async def on_api(request: Request, exc: APIError) -> JSONResponse:
-    return error(exc.status, exc.error, exc.field)
+    out = error(exc.status, exc.error, exc.field)
+    out.headers.update(exc.headers or {})
+    return out
 
 
 async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -100,13 +114,14 @@ def create_app(settings: Settings) -> FastAPI:
                               "and which incentives or penalties apply to an enterprise, with citations.")
     app.state.settings = settings
     for r in (documents.router, measures.router, clauses.router, conditions.router, check.router, chat.router,
-              sessions.router):
+              sessions.router, enterprises.router, notifications.router, push_items.router):
         app.include_router(r)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ProfileError, on_profile)
     app.add_exception_handler(KBError, on_kb)
     app.add_exception_handler(SessionError, on_sessions)
     app.add_exception_handler(SessionConflict, on_conflict)
+    app.add_exception_handler(RegistryError, on_registry)
     app.add_exception_handler(APIError, on_api)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)

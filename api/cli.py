@@ -380,9 +380,14 @@ def match(db: DbOption,
 def serve(db: DbOption,
           host: Annotated[str, typer.Option("--host", help="interface to listen on")] = "127.0.0.1",
           port: Annotated[int, typer.Option("--port", help="TCP port")] = 8000,
-          sessions: SessionsOption = None) -> None:
-    """Serve the KB read-only over HTTP (OpenAPI at /docs); chat sessions go to their own file.
-    Example: xinyi serve --db kb.sqlite --port 8000"""
+          sessions: SessionsOption = None,
+          registry: Annotated[Optional[Path], typer.Option(
+              "--registry", envvar="XINYI_REGISTRY",
+              help="enterprise registry file (default: <kb stem>.registry.sqlite beside the KB)")] = None) -> None:
+    """Serve the KB read-only over HTTP (OpenAPI at /docs); chat sessions go to their own file, registry events
+    and feedback to the registry's — written only with the bearer token in XINYI_TOKEN (unset: no writes).
+    Example: XINYI_TOKEN=… xinyi serve --db kb.sqlite --port 8000"""
+    import os
     import uvicorn
     from api.app import Settings, create_app
     from knowledge.db import KBError, open_db
@@ -390,7 +395,11 @@ def serve(db: DbOption,
         open_db(db, readonly=True).conn.close()
     except KBError as exc:
         fail(str(exc))
-    uvicorn.run(create_app(Settings(db_path=db, sessions_path=sessions)), host=host, port=port)
+    token = os.environ.get("XINYI_TOKEN") or None
+    if not token:
+        sys.stderr.write("xinyi: XINYI_TOKEN is not set: registry writes (events, feedback) are disabled\n")
+    uvicorn.run(create_app(Settings(db_path=db, sessions_path=sessions, registry_path=registry, write_token=token)),
+                host=host, port=port)
 
 
 @app.command()
@@ -439,6 +448,10 @@ def ask(question: Annotated[str, typer.Argument(help="a question in Chinese")], 
     except SessionConflict:
         fail(f"session {session}: too many turns at once; send this one again")
 
+
+from .registry_cli import register as register_registry  # noqa: E402 (xinyi registry, notifications, feedback)
+
+register_registry(app)
 
 sessions_app = typer.Typer(no_args_is_help=True, help="Chat sessions kept beside the KB: show or delete one.")
 app.add_typer(sessions_app, name="sessions")

@@ -113,3 +113,163 @@ class ChatReply(BaseModel):
     question_details: list[FollowUp]
     results: list[dict[str, Any]]
     citations: list[Citation]
+
+
+# ---- registry: enterprises, events, notifications, push items, feedback ---------------------------------
+
+import datetime as dt  # noqa: E402  (a field named `date` below)
+from typing import Literal  # noqa: E402
+
+from pydantic import create_model  # noqa: E402
+
+from nlp.profile_schema import event_fields, event_types  # noqa: E402
+
+
+def event_field_type(decl: dict) -> Any:
+    """The Python type of a declared event field, for the request model."""
+    kind = decl["type"]
+    if kind == "choice":
+        return Literal[tuple(decl["choices"])]
+    return {"count": int, "boolean": bool, "date": date}.get(kind, str)
+
+
+def event_field_constraints(decl: dict) -> dict:
+    kind = decl["type"]
+    if kind == "count":
+        return {"ge": 0}
+    if kind == "date":
+        return {"ge": FIRST_DAY, "le": LAST_DAY}
+    if kind == "string":
+        return {"max_length": 200}
+    return {}
+
+
+def event_field_description(decl: dict) -> str:
+    labels = decl.get("choice_labels")
+    return decl["label"] + (f"（{'、'.join(f'{k}: {v}' for k, v in labels.items())}）" if labels else "")
+
+
+EVENT_DATES = [k for k, d in event_fields().items() if d["type"] == "date"]
+EVENT_TYPES_TEXT = "；".join(f"{k}: {v['label']}" for k, v in event_types().items())
+
+EventRequest = create_model(
+    "EventRequest",
+    __doc__="An event to append to an enterprise's history (its fields as declared in "
+            "nlp/data/profile_schema.json), who records it, and the day the policies are judged on (default today).",
+    __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"type": "accident", "date": "2026-05-01", "fatalities": 1, "responsible": True, "by": "王芳"}]}),
+    __validators__={"dates_are_days": field_validator(*EVENT_DATES, "as_of", mode="before")(lambda v: day_text(v))},
+    type=(Literal[tuple(event_types())], Field(description=EVENT_TYPES_TEXT)),
+    **{k: (Optional[event_field_type(d)], Field(None, description=event_field_description(d),
+                                                 **event_field_constraints(d)))
+       for k, d in event_fields().items()},
+    by=(Optional[str], Field(None, max_length=100, description="who records it")),
+    note=(Optional[str], Field(None, max_length=2000, description="a remark kept with the event")),
+    as_of=(Optional[date], Field(None, ge=FIRST_DAY, le=LAST_DAY,
+                                 description="YYYY-MM-DD the policies are judged on; default today")),
+)
+
+RegistryEvent = create_model(
+    "RegistryEvent",
+    __doc__="An event as recorded: appended, never edited.",
+    id=(int, ...), credit_code=(str, ...), type=(str, Field(description=EVENT_TYPES_TEXT)),
+    **{k: (Optional[Any], Field(None, description=event_field_description(d))) for k, d in event_fields().items()},
+    as_of=(Optional[str], Field(None, description="the day the policies were judged on")),
+    recorded_at=(str, Field(description="UTC, ISO 8601")), recorded_by=(Optional[str], None), note=(Optional[str], None),
+)
+
+
+class Notification(BaseModel):
+    """What a department must do after an event: stop a measure that applied, or start one that now applies."""
+    id: int
+    credit_code: str
+    enterprise_name: Optional[str] = None
+    event_id: int
+    event_type: Optional[str] = None
+    event_date: Optional[str] = None
+    measure_id: str
+    measure_text: Optional[str] = None
+    kind: Optional[str] = Field(None, description="incentive, penalty or other")
+    document_id: Optional[str] = None
+    version: Optional[int] = None
+    rule_id: Optional[str] = None
+    department: Optional[str] = Field(None, description="as printed in the clause; null when it names none")
+    action: Literal["stop", "start"]
+    status_before: Optional[str] = None
+    status_after: Optional[str] = None
+    because: Optional[str] = Field(None, description="the conditions that decided it")
+    citation: Citation
+    as_of: Optional[str] = None
+    created_at: str
+    acknowledged_at: Optional[str] = None
+    acknowledged_by: Optional[str] = None
+
+
+class EventRecorded(BaseModel):
+    """The event as recorded and the notifications it caused, judged on `as_of`."""
+    event: RegistryEvent
+    notifications: list[Notification]
+    as_of: str
+
+
+class Enterprise(BaseModel):
+    """An enterprise of the registry: its profile (facts and every recorded event: a complete history) and its
+    events as recorded."""
+    credit_code: str
+    name: Optional[str] = None
+    profile: dict[str, Any]
+    events: list[RegistryEvent]
+    created_at: str
+    updated_at: str
+    source: Optional[str] = Field(None, description="the file it was last imported from")
+
+
+class AcknowledgeRequest(BaseModel):
+    by: Optional[str] = Field(None, max_length=100, description="who acted on it")
+
+
+class FeedbackRequest(BaseModel):
+    """A department's answer on a pushed measure (庄河 响应-反馈)."""
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"status": "executed", "date": "2026-12-10", "note": "已下调费率", "by": "财政局张三"}]})
+
+    status: Literal["executed", "not_applicable", "refused"]
+    date: dt.date = Field(ge=FIRST_DAY, le=LAST_DAY, description="YYYY-MM-DD the department acted")
+    note: Optional[str] = Field(None, max_length=2000)
+    by: Optional[str] = Field(None, max_length=100)
+
+    _date_is_a_day = field_validator("date", mode="before")(lambda v: day_text(v))
+
+
+class Feedback(BaseModel):
+    id: int
+    push_item_id: int
+    status: Literal["executed", "not_applicable", "refused"]
+    date: str
+    note: Optional[str] = None
+    by: Optional[str] = None
+    recorded_at: str
+
+
+class PushItem(BaseModel):
+    """A measure pushed to a department for an enterprise, with its clause, due day and latest feedback."""
+    id: int
+    credit_code: str
+    enterprise_name: Optional[str] = None
+    measure_id: str
+    measure_text: Optional[str] = None
+    kind: Optional[str] = None
+    department: Optional[str] = None
+    document_id: str
+    version: Optional[int] = None
+    rule_id: Optional[str] = None
+    citation: Citation
+    as_of: Optional[str] = None
+    pushed_at: str
+    due_on: Optional[str] = None
+    pushed_by: Optional[str] = None
+    status: Literal["open", "withdrawn", "executed", "not_applicable", "refused"] = Field(
+        description="open: no feedback yet; withdrawn: no feedback, and an event has since stopped the measure; "
+                    "else the latest feedback")
+    overdue: bool = Field(description="open and due before as_of (default today)")
+    feedback: Optional[Feedback] = None
