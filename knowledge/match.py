@@ -452,6 +452,19 @@ def deciding_sql(rule: dict, status_col: str) -> str:
     return f"list_filter([{items}], lambda v: v IS NOT NULL)"
 
 
+def connect(memory_limit: Optional[str] = None):
+    """An in-memory DuckDB that spills to a temporary folder beyond `memory_limit` (default: XINYI_MATCH_MEMORY
+    or 4GB) and keeps its own progress bar off stderr, where xinyi reports its steps."""
+    import os
+    import tempfile
+    import duckdb
+    con = duckdb.connect(config={"preserve_insertion_order": False})
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = {sql_literal(memory_limit or os.environ.get('XINYI_MATCH_MEMORY', '4GB'))}")
+    con.execute(f"SET temp_directory = {sql_literal(tempfile.gettempdir() + '/xinyi-duckdb')}")
+    return con
+
+
 @dataclass
 class MatchRun:
     con: Any
@@ -464,7 +477,7 @@ def run(kb: dict, profiles_source: str, as_of: date, con=None, rule_ids: Optiona
     """Compile the KB, load the profiles (a DuckDB relation name or SELECT), decide every rule for every
     profile into the temp table `statuses` (rid, key, name, r0…, and c0… when asked)."""
     import duckdb
-    con = con or duckdb.connect()
+    con = con or connect()
     plan = compile_kb(kb, as_of, rule_ids)
     progress(f"{len(plan.rules)} rules, {len(plan.condition_sql)} conditions compiled")
     try:
@@ -507,7 +520,7 @@ def dimension_tables(kb: dict, plan: Plan):
                                  "measure_text": m["text"], "department": dep,
                                  "department_canonical": canonical_department(dep) if dep != NO_DEPARTMENT else dep,
                                  "citation": citation_text(doc, m["path"]), "source_file": doc["source_file"],
-                                 "path": "/".join(m["path"])})
+                                 "path": "".join(m["path"])})
     rules_schema = pa.schema([("rule_column", pa.string()), ("rule_id", pa.string()), ("document_id", pa.string()),
                               ("document_title", pa.string()), ("document_version", pa.int64()), ("kind", pa.string()),
                               ("measure_ids", pa.list_(pa.string()))])
@@ -519,15 +532,12 @@ def dimension_tables(kb: dict, plan: Plan):
 
 def long_statuses(con, plan: Plan) -> None:
     """statuses (wide) → rule_statuses: one row per profile and rule that applies or is undetermined."""
-    if not plan.rules:
-        con.execute("CREATE OR REPLACE TEMP TABLE rule_statuses (rid BIGINT, key VARCHAR, name VARCHAR, "
-                    "rule_column VARCHAR, status TINYINT, deciding VARCHAR[])")
-        return
-    items = ", ".join(f"{{'rule_column': {sql_literal(r['column'])}, 'status': {r['column']}, "
-                      f"'deciding': CASE WHEN {r['column']} > 0 THEN {deciding_sql(r, r['column'])} END}}"
-                      for r in plan.rules)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rule_statuses AS SELECT rid, key, name, s.rule_column, s.status, "
-                f"s.deciding FROM (SELECT rid, key, name, unnest([{items}]) AS s FROM statuses)")
+    parts = [f"SELECT rid, key, name, {sql_literal(r['column'])} AS rule_column, {r['column']} AS status, "
+             f"{deciding_sql(r, r['column'])} AS deciding FROM statuses WHERE {r['column']} > 0" for r in plan.rules]
+    if not parts:
+        parts = ["SELECT NULL::BIGINT AS rid, NULL AS key, NULL AS name, NULL AS rule_column, NULL::TINYINT AS status, "
+                 "NULL::VARCHAR[] AS deciding WHERE FALSE"]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rule_statuses AS {' UNION ALL '.join(parts)}")
 
 
 def safe_file_name(name: str) -> str:
@@ -558,10 +568,12 @@ def write_outputs(match: MatchRun, kb: dict, out: Path, formats: tuple[str, ...]
     # the push lists: one row per enterprise, measure and department, written in one pass split by department
     con.execute("CREATE OR REPLACE TEMP TABLE push AS SELECT m.department_canonical AS list, s.key AS enterprise, "
                 "s.name, m.department, m.measure_id, m.measure_kind AS kind, r.document_id, r.document_version, "
-                "r.rule_id, m.citation FROM rule_statuses s JOIN rules_data r USING (rule_column) "
+                "r.rule_id, m.path AS clause FROM rule_statuses s JOIN rules_data r USING (rule_column) "
                 "JOIN rule_measures_data m USING (rule_column) WHERE s.status = 2")
     items = dict(con.execute("SELECT list, count(*) FROM push GROUP BY 1").fetchall())
-    push_files = write_partitioned(con, "push", "list", out / "push", formats)
+    progress(f"{sum(items.values())} push items")
+    # the lists go to people: CSV (Excel opens it); machines read matched.parquet joined to measures
+    push_files = write_partitioned(con, "push", "list", out / "push", ("csv",), progress)
     progress(f"{len(items)} push lists written")
     summary = summary_of(con, plan, match.profiles)
     summary["files"] = {k: [str(p.relative_to(out)) for p in v] for k, v in files.items()}
@@ -571,7 +583,8 @@ def write_outputs(match: MatchRun, kb: dict, out: Path, formats: tuple[str, ...]
     return summary
 
 
-def write_partitioned(con, table: str, by: str, folder: Path, formats: tuple[str, ...]) -> dict[str, list[Path]]:
+def write_partitioned(con, table: str, by: str, folder: Path, formats: tuple[str, ...],
+                      progress: Callable[[str], None] = lambda s: None) -> dict[str, list[Path]]:
     """One file per value of `by` (push/财政部门.csv …), written by one partitioned COPY per format."""
     import shutil
     folder.mkdir(parents=True, exist_ok=True)
@@ -594,6 +607,7 @@ def write_partitioned(con, table: str, by: str, folder: Path, formats: tuple[str
                     f.rename(target / f.name)
             written.setdefault(value, []).append(target)
         shutil.rmtree(parts)
+        progress(f"push lists as {fmt}")
     return written
 
 
@@ -683,7 +697,7 @@ def match_profiles(kb: dict, source: Callable[[Any], str], as_of: date, out: Pat
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
-        con = duckdb.connect()
+        con = connect()
         result = run(kb, source(con), as_of, con=con, rule_ids=rule_ids, progress=progress)
         summary = write_outputs(result, kb, work, formats, progress)
         if out.exists():

@@ -146,7 +146,11 @@ def test_match_push_list_per_department_cites_the_clause(matched):
     with open(finance, encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert all("财政" in r["department"] for r in rows)
-    assert any(r["enterprise"] == "91320281MA1W0000X1" and r["citation"].startswith("《") for r in rows)
+    assert any(r["enterprise"] == "91320281MA1W0000X1" and r["document_id"].startswith("003_") and r["clause"]
+               for r in rows)
+    with open(out / "measures.csv", encoding="utf-8") as f:
+        measures = {r["measure_id"]: r for r in csv.DictReader(f)}
+    assert all(measures[r["measure_id"]]["citation"].startswith("《") for r in rows)
     assert sum(v["items"] for v in summary["push_lists"].values()) >= summary["applies"]
 
 
@@ -165,5 +169,6 @@ def test_match_reads_parquet_profiles_and_refuses_a_wrong_column(kb, kb_path, tm
     import pyarrow as pa
     pq.write_table(pa.table({"credit_code": ["A"], "standardization_level": ["二级"]}), tmp_path / "bad.parquet")
     done = xinyi("match", "--db", str(kb_path), "--profiles", str(tmp_path / "bad.parquet"), "--out", str(tmp_path / "o2"))
-    assert done.returncode == 2 and "declared type" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    errors = [line for line in done.stderr.splitlines() if not line.startswith("xinyi: match:")]  # not progress
+    assert done.returncode == 2 and len(errors) == 1 and "bad.parquet" in errors[0] and "standardization_level" in errors[0]
     assert not (tmp_path / "o2").exists()  # nothing half-written
