@@ -333,19 +333,30 @@ def match(db: DbOption,
               "--profiles", help="profiles: .jsonl (one contract profile per line) or .parquet (one column per fact)")]
           = None,
           as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD, default today")] = None,
+          registry: Annotated[Optional[Path], typer.Option(
+              "--registry", help="the enterprises of a registry file (xinyi registry import) instead of --profiles")]
+          = None,
+          record: Annotated[bool, typer.Option(
+              "--record", help="also record the push items in the registry (xinyi feedback follows them)")] = False,
+          due_days: Annotated[int, typer.Option("--due-days", help="days a department has for a recorded item")] = 30,
           rule: Annotated[Optional[list[str]], typer.Option("--rule", help="only this rule id (repeatable)")] = None,
           csv: Annotated[bool, typer.Option("--csv/--no-csv", help="also write CSV beside Parquet")] = True,
           as_json: JsonFlagOpt = False) -> None:
     """Every rule of every document in force, for every enterprise at once (compiled to DuckDB): who gets what,
     what stays undetermined, and one push list per implementing department.
-    Example: xinyi match --db kb.sqlite --profiles enterprises.jsonl --as-of 2026-11-22 --out matches/"""
+    Example: xinyi match --db kb.sqlite --profiles enterprises.jsonl --as-of 2026-11-22 --out matches/
+             xinyi match --db kb.sqlite --registry kb.registry.sqlite --record --out matches/"""
     import time
+    from datetime import timedelta
     from knowledge.db import KBError, open_db
-    from knowledge.match import MatchError, load_source, match_profiles
+    from knowledge.match import MatchError, load_source, match_profiles, profiles_table, push_records
     from knowledge.queries import load_kb
+    from knowledge.registry import RegistryError, record_push_items, registry_profiles
     day = parse_as_of(as_of)
-    if profiles is None:
-        fail("--profiles FILE is required", 2)
+    if (profiles is None) == (registry is None):
+        fail("give either --profiles FILE or --registry FILE", 2)
+    if record and registry is None:
+        fail("--record needs --registry: push items are kept in the registry", 2)
     started = time.perf_counter()
 
     def progress(step: str) -> None:
@@ -355,13 +366,28 @@ def match(db: DbOption,
     def refuse(line: int, reason: str) -> None:
         refused.append(f"{profiles.name}: line {line}: skipped — {reason}")
         sys.stderr.write(f"xinyi: {refused[-1]}\n")
+    source_file = profiles or registry
+
+    def source(con) -> str:
+        if profiles is not None:
+            return load_source(con, profiles, refuse)
+        con.register("registry_profiles", profiles_table(registry_profiles(registry)))
+        return "registry_profiles"
+    recorded = None
+
+    def keep(con) -> None:
+        nonlocal recorded
+        recorded = record_push_items(registry, push_records(con, day, day + timedelta(days=due_days)))
+        progress(f"{recorded['pushed']} push items recorded in {registry.name} ({recorded['already']} already there)")
     try:
         kb = load_kb(open_db(db, readonly=True), day)
-        summary = match_profiles(kb, lambda con: load_source(con, profiles, refuse), day, out,
-                                 set(rule) if rule else None, ("parquet", "csv") if csv else ("parquet",), progress)
-    except (MatchError, KBError) as exc:
-        named = str(exc) if str(profiles) in str(exc) else f"{profiles}: {exc}"
+        summary = match_profiles(kb, source, day, out, set(rule) if rule else None,
+                                 ("parquet", "csv") if csv else ("parquet",), progress, keep if record else None)
+    except (MatchError, KBError, RegistryError) as exc:
+        named = str(exc) if str(source_file) in str(exc) else f"{source_file}: {exc}"
         fail(named, 2 if isinstance(exc, MatchError) else 1)
+    if recorded is not None:
+        summary["recorded"] = recorded
     summary["skipped_lines"] = len(refused)
     if as_json:
         emit(summary)
@@ -372,7 +398,7 @@ def match(db: DbOption,
         for dep, info in list(summary["push_lists"].items())[:10]:
             sys.stdout.write(f"  {dep}: {info['items']} 项\n")
     if refused:
-        sys.stderr.write(f"xinyi: {len(refused)} lines of {profiles.name} skipped\n")
+        sys.stderr.write(f"xinyi: {len(refused)} lines of {source_file.name} skipped\n")
         raise typer.Exit(1)
 
 

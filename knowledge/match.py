@@ -520,13 +520,13 @@ def dimension_tables(kb: dict, plan: Plan):
                                  "measure_text": m["text"], "department": dep,
                                  "department_canonical": canonical_department(dep) if dep != NO_DEPARTMENT else dep,
                                  "citation": citation_text(doc, m["path"]), "source_file": doc["source_file"],
-                                 "path": "".join(m["path"])})
+                                 "path": "".join(m["path"]), "path_json": json.dumps(m["path"], ensure_ascii=False)})
     rules_schema = pa.schema([("rule_column", pa.string()), ("rule_id", pa.string()), ("document_id", pa.string()),
                               ("document_title", pa.string()), ("document_version", pa.int64()), ("kind", pa.string()),
                               ("measure_ids", pa.list_(pa.string()))])
     measure_schema = pa.schema([(k, pa.string()) for k in ("rule_column", "measure_id", "measure_kind", "measure_text",
                                                            "department", "department_canonical", "citation",
-                                                           "source_file", "path")])
+                                                           "source_file", "path", "path_json")])
     return pa.Table.from_pylist(rules, schema=rules_schema), pa.Table.from_pylist(measures, schema=measure_schema)
 
 
@@ -687,9 +687,11 @@ def load_source(con, path: Path, refused: Callable[[int, str], None]) -> str:
 
 def match_profiles(kb: dict, source: Callable[[Any], str], as_of: date, out: Path,
                    rule_ids: Optional[set[str]] = None, formats: tuple[str, ...] = ("parquet", "csv"),
-                   progress: Callable[[str], None] = lambda s: None) -> dict:
+                   progress: Callable[[str], None] = lambda s: None,
+                   after: Optional[Callable[[Any], None]] = None) -> dict:
     """Decide every rule for every profile and write the results into `out`, which appears whole or not at all:
-    everything is written into a folder beside it first and moved into place at the end."""
+    everything is written into a folder beside it first and moved into place at the end. `after(con)` runs once
+    the files are written (recording push items), before they are moved into place."""
     import shutil
     import tempfile
     import duckdb
@@ -700,6 +702,8 @@ def match_profiles(kb: dict, source: Callable[[Any], str], as_of: date, out: Pat
         con = connect()
         result = run(kb, source(con), as_of, con=con, rule_ids=rule_ids, progress=progress)
         summary = write_outputs(result, kb, work, formats, progress)
+        if after is not None:
+            after(con)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -711,3 +715,15 @@ def match_profiles(kb: dict, source: Callable[[Any], str], as_of: date, out: Pat
         return summary
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def push_records(con, as_of: date, due_on: Optional[date]) -> Iterator[dict]:
+    """The push items of the last write_outputs() as rows for registry.record_push_items."""
+    cur = con.execute("SELECT DISTINCT p.enterprise, p.measure_id, p.kind, p.department, p.document_id, "
+                      "p.document_version, p.rule_id, m.measure_text, m.source_file, m.path_json FROM push p "
+                      "JOIN rule_measures_data m ON m.measure_id = p.measure_id AND m.department = p.department")
+    while rows := cur.fetchmany(10_000):
+        for code, mid, kind, dep, doc, version, rule, text, source, path in rows:
+            yield {"credit_code": code, "measure_id": mid, "kind": kind, "department": dep, "document_id": doc,
+                   "version": version, "rule_id": rule, "measure_text": text, "source_file": source, "path": json.loads(path),
+                   "quote": text, "as_of": as_of, "due_on": due_on, "pushed_by": "xinyi match"}

@@ -172,3 +172,30 @@ def test_match_reads_parquet_profiles_and_refuses_a_wrong_column(kb, kb_path, tm
     errors = [line for line in done.stderr.splitlines() if not line.startswith("xinyi: match:")]  # not progress
     assert done.returncode == 2 and len(errors) == 1 and "bad.parquet" in errors[0] and "standardization_level" in errors[0]
     assert not (tmp_path / "o2").exists()  # nothing half-written
+
+
+def test_match_over_the_registry_records_push_items_feedback_follows(kb_path, tmp_path):
+    """registry import → match --registry --record → the departments' open items (xinyi feedback --open)."""
+    from knowledge.registry import Registry
+    from knowledge.registry_import import check_character
+    code = "91320281MA1W0009" + "1"
+    code += check_character(code)
+    firms = tmp_path / "firms.csv"
+    firms.write_text("统一社会信用代码,企业名称,所在地区,所属行业,安全生产标准化等级,是否重大危险源,标准化持续运行\n"
+                     f"{code},无锡某危险化学品储存有限公司,江苏省无锡市江阴市,危险化学品储存,二级,是,是\n", encoding="utf-8")
+    reg = tmp_path / "kb.registry.sqlite"
+    assert xinyi("registry", "import", str(firms), "--registry", str(reg)).returncode == 0
+    done = xinyi("match", "--db", str(kb_path), "--registry", str(reg), "--record", "--as-of", "2026-11-22",
+                 "--out", str(tmp_path / "out"), "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    # the registry holds no events for it: its history is complete and empty, so the 无锡 incentives apply
+    assert summary["profiles"] == 1 and summary["applies"] >= 1
+    assert summary["recorded"]["pushed"] == sum(v["items"] for v in summary["push_lists"].values()) > 0
+    with Registry(reg, create=False) as r:
+        items = r.push_items(department="财政局", open_only=True)
+    assert items and all(i["credit_code"] == code and i["due_on"] == "2026-12-22" for i in items)
+    again = xinyi("match", "--db", str(kb_path), "--registry", str(reg), "--record", "--as-of", "2026-11-22",
+                  "--out", str(tmp_path / "out"), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["recorded"]["pushed"] == 0  # pushed once, not twice
