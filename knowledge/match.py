@@ -287,6 +287,7 @@ class Compiler:
             denied = self.lookup_column(self.plan.profile_lookups, "absent_events", decide, "absent:" + key)
             self.plan.event_nodes.append({"name": name, "match_sql": self.event_match(want, start, as_of),
                                           "need": node.get("at_least", 1), "repairable": want["type"] in ev.REPAIRABLE,
+                                          "types": ev.family(want["type"])[0],
                                           "denied": denied})
         n = next(e for e in self.plan.event_nodes if e["name"] == name)
         need, denied = n["need"], n["denied"]
@@ -349,15 +350,41 @@ def code_of(expr: str) -> str:
     return f"CAST(CASE WHEN {expr} THEN 2 WHEN NOT ({expr}) THEN 0 ELSE 1 END AS TINYINT)"
 
 
-def normalised_profiles_sql(con, source: str) -> str:
-    """A SELECT over `source` with every column of the profile schema, missing ones NULL of their type."""
+def used_columns(plan: Plan) -> set[str]:
+    """The profile columns the compiled conditions read (p.<column>, lookups, event lists)."""
+    used = {"key", "name"}
+    for sql in plan.condition_sql.values():
+        used |= set(re.findall(r"\bp\.(\w+)", sql))
+    used |= {lk.source for lk in plan.profile_lookups}
+    if plan.event_nodes:
+        used |= {"events", "stated_events", "absent_events"}
+    return used
+
+
+def event_types_read(plan: Plan) -> list[str]:
+    """The event types some compiled condition counts (with credit repairs, which lift earlier dishonesty)."""
+    types = {"credit_repaired"}
+    for n in plan.event_nodes:
+        types |= set(n["types"])
+    return sorted(types)
+
+
+def normalised_profiles_sql(con, source: str, plan: Optional[Plan] = None) -> str:
+    """A SELECT over `source` with the profile columns the plan reads (all when no plan), missing ones NULL of
+    their type, and events cut to the types the plan counts."""
     have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    wanted = used_columns(plan) if plan else None
+    types = ", ".join(sql_literal(t) for t in event_types_read(plan)) if plan else ""
     cols = []
     for f in profile_arrow_schema():
-        if f.name in have:
-            cols.append(f.name)
-        else:
+        if wanted is not None and f.name not in wanted:
+            continue
+        if f.name not in have:
             cols.append(f"CAST(NULL AS {duck_type(f.type)}) AS {f.name}")
+        elif plan and f.name in ("events", "stated_events"):
+            cols.append(f"list_filter({f.name}, lambda x: x.type IN ({types})) AS {f.name}")
+        else:
+            cols.append(f.name)
     return f"SELECT {', '.join(cols)} FROM {source}"
 
 
@@ -418,7 +445,11 @@ def prepare(con, plan: Plan, source: str) -> None:
     """profiles (numbered), profile_events (one row per event, told or recorded), lookups, aggregates."""
     as_of = sql_literal(plan.as_of)
     con.execute(f"CREATE OR REPLACE TEMP TABLE profiles AS SELECT row_number() OVER () AS rid, * "
-                f"FROM ({normalised_profiles_sql(con, source)})")
+                f"FROM ({normalised_profiles_sql(con, source, plan)})")
+    if not plan.event_nodes:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE profile_events (rid BIGINT, x {duck_type(event_struct())}, "
+                    "stated BOOLEAN, repaired DATE)")
+        return
     con.execute(
         "CREATE OR REPLACE TEMP TABLE profile_events AS "
         "WITH recorded AS (SELECT rid, unnest(events) AS x FROM profiles WHERE events IS NOT NULL), "
