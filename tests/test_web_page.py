@@ -71,6 +71,7 @@ def page(browser):
     problems: list[str] = []
     pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    pg.problems = problems  # a test expecting one takes it off
     yield pg
     pg.evaluate("() => localStorage.clear()")
     pg.close()
@@ -85,6 +86,7 @@ def open_page(page, base: str, view: str = "", width: int = 1280) -> None:
 
 def shot(page, shots: Path, name: str) -> None:
     path = shots / f"{name}.png"
+    page.evaluate("() => window.scrollTo(0, 0)")  # sticky panels where a reader first sees them
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000, f"{path} looks empty"
 
@@ -167,6 +169,8 @@ def test_chat_cites_opens_a_clause_and_a_corrected_fact_changes_the_answer(page,
     expect(assistant(page).nth(0).locator(".verdict")).to_have_text(VERDICT_12)
     expect(assistant(page).nth(3).locator(".followups")).to_contain_text("是否排名靠前")  # the last turn in full
     expect(page.get_by_label("安全生产标准化等级", exact=True).locator("option:checked")).to_have_text("三级")
+    expect(page.locator("#log .answer-buttons:visible")).to_have_count(1)  # only the question asked last
+    shot(page, shots, "chat_restored")
 
     # 新对话
     page.get_by_role("button", name="新对话").click()
@@ -175,6 +179,36 @@ def test_chat_cites_opens_a_clause_and_a_corrected_fact_changes_the_answer(page,
     expect(page.locator("#facts-list > li")).to_have_count(0)
     assert page.evaluate("() => localStorage.getItem('xinyi.session')") is None
     expect(page.get_by_label("您的问题")).to_be_focused()
+
+
+def test_follow_up_choice_buttons_an_added_fact_and_the_day(page, base, shots):
+    open_page(page, base)
+    page.get_by_label("您的问题").fill("我们是无锡的一家危险化学品储存企业，构成重大危险源。三年内没有失信行为、没有受过行政处罚、"
+                                   "没有发生亡人事故。能享受什么激励？")
+    page.get_by_role("button", name="发送").click()
+    first = assistant(page).nth(0)
+    expect(first.locator(".verdict")).to_contain_text("还不能确定")
+    level_q = first.locator(".followups > li", has_text="贵单位的安全生产标准化等级是几级")
+    expect(level_q.get_by_role("button")).to_have_text(["一级", "二级", "三级"])
+    level_q.get_by_role("button", name="二级").click()
+    expect(page.locator("#log .turn.user").nth(1)).to_have_text("安全生产标准化二级")
+    second = assistant(page).nth(1)
+    expect(second.locator(".verdict")).to_contain_text("还不能确定")
+    expect(page.get_by_label("安全生产标准化等级", exact=True).locator("option:checked")).to_have_text("二级")
+    # a fact added in the panel
+    page.get_by_label("情况", exact=True).select_option(label="是否持续进行安全生产标准化运行")
+    page.locator("#add-fact").get_by_label("是否持续进行安全生产标准化运行").select_option(label="是")
+    page.get_by_role("button", name="添加").click()
+    expect(page.locator("#log .turn.user.correction").last).to_have_text(
+        "更正情况：补充“是否持续进行安全生产标准化运行”：是")
+    expect(assistant(page).nth(2).locator(".verdict")).to_have_text(VERDICT_12)
+    expect(page.locator("#facts-list").get_by_label("是否持续进行安全生产标准化运行", exact=True)).to_be_visible()
+    # another day answers again
+    page.get_by_label("评估日期").fill("2026-12-01")
+    page.get_by_label("评估日期").dispatch_event("change")
+    expect(page.locator("#log .turn.user.correction").last).to_have_text("更正情况：评估日期改为2026-12-01")
+    expect(assistant(page).nth(3).locator(".verdict")).to_have_text(VERDICT_12)
+    shot(page, shots, "chat_followups")
 
 
 def test_a_question_about_a_clause_cites_it(page, base):
@@ -393,3 +427,14 @@ def test_data_is_inserted_as_text_never_as_markup(page, base):
     expect(page.locator("#log .turn.user").first).to_have_text(trap)
     expect(page.locator("#log img, #log b")).to_have_count(0)
     assert page.evaluate("() => document.body.dataset.pwned") is None
+
+
+def test_a_forgotten_session_starts_afresh(page, base):
+    open_page(page, base)
+    page.evaluate("() => localStorage.setItem('xinyi.session', 'gone000000ab')")
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#chat-status")).to_have_text("上次的对话已不存在，请重新提问。")
+    assert page.evaluate("() => localStorage.getItem('xinyi.session')") is None
+    assert page.problems == ["console error: Failed to load resource: the server responded with a status of 404 (Not Found)"]
+    page.problems.clear()

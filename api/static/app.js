@@ -69,11 +69,30 @@
     let body = null;
     try { body = await res.json(); } catch (e) { body = null; }
     if (!res.ok) {
-      const err = new Error((body && body.error) ? `请求未完成：${body.error}` : `请求未完成（${res.status}）`);
+      const err = new Error(errorText(res.status, body));
       err.status = res.status;
+      err.detail = body && body.error;  // the server's own words (English), for whoever reads the console
       throw err;
     }
     return body;
+  }
+
+  const ERRORS = {
+    400: "请求有误。", 404: "没有找到所要的内容。", 409: "这段对话正有另一轮在处理，请再发送一次。",
+    413: "内容太长，请缩短后再试。", 422: "输入的内容不符合要求", 500: "服务器出错，这次请求没有完成。",
+    503: "知识库或对话记录暂时不可用，请稍后再试。",
+  };
+
+  /** The error in Chinese; for bad input, which item (by its Chinese label when it is a profile fact). */
+  function errorText(status, body) {
+    let text = ERRORS[status] || `请求没有完成（${status}）。`;
+    if (status === 422) {
+      const field = body && body.field ? String(body.field) : "";
+      const key = field.replace(/^facts\./, "").split(/[.[]/)[0];
+      const label = key && state.schema && state.schema.facts[key] ? state.schema.facts[key].label : field;
+      text += label ? `：${label}。` : "。";
+    }
+    return text;
   }
 
   function setStatus(id, text, isError) {
@@ -469,6 +488,10 @@
 
   function addToLog(...nodes) {
     const log = $("log");
+    if (nodes.some((n) => n.classList && n.classList.contains("assistant"))) {
+      // a new answer: the buttons of earlier questions would answer the question asked now, so they go
+      log.querySelectorAll(".answer-buttons").forEach((g) => { g.classList.add("stale"); g.hidden = true; });
+    }
     const welcome = $("welcome");
     if (welcome) welcome.remove();
     log.append(...nodes);
@@ -480,7 +503,7 @@
   function setBusy(busy, text) {
     state.busy = busy;
     $("ask-send").disabled = busy;
-    document.querySelectorAll(".facts input, .facts select, .facts button, .answer-buttons button")
+    document.querySelectorAll(".facts input, .facts select, .facts button, .answer-buttons:not(.stale) button")
       .forEach((n) => { n.disabled = busy; });
     setStatus("chat-status", text || "");
   }
