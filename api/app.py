@@ -15,6 +15,7 @@ from typing import Optional
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from knowledge.check import ProfileError
@@ -25,7 +26,7 @@ from knowledge.sessions import SessionConflict, SessionError
 from .deps import APIError
 from .limits import BodyLimits
 from .routes import (chat, check, clauses, conditions, documents, enterprises, measures, notifications, push_items,
-                     sessions)
+                     session_facts, sessions, web)
 
 LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
@@ -114,8 +115,10 @@ def create_app(settings: Settings) -> FastAPI:
                               "and which incentives or penalties apply to an enterprise, with citations.")
     app.state.settings = settings
     for r in (documents.router, measures.router, clauses.router, conditions.router, check.router, chat.router,
-              sessions.router, enterprises.router, notifications.router, push_items.router):
+              sessions.router, enterprises.router, notifications.router, push_items.router, session_facts.router,
+              web.router):
         app.include_router(r)
+    app.mount("/static", StaticFiles(directory=web.STATIC), name="static")  # the web page's files (GET /)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ProfileError, on_profile)
     app.add_exception_handler(KBError, on_kb)
