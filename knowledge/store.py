@@ -103,11 +103,21 @@ def extraction_rows(doc_id: str, doc: ParsedDocument) -> dict[str, list[dict]]:
     }
 
 
+def insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict], **extra) -> None:
+    """INSERT rows of plain values (text, numbers, None: JSON already encoded) sharing their keys, in one
+    executemany — what insert_all does for them, without its per-value checks."""
+    if not rows:
+        return
+    cols = [*extra, *rows[0]]
+    sql = f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
+    head = tuple(extra.values())
+    db.conn.executemany(sql, [head + tuple(r.values()) for r in rows])
+
+
 def write_history(db: sqlite_utils.Database, doc_id: str, version: int, rows: dict[str, list[dict]]) -> None:
     for table in VERSIONED:
         db.execute(f"DELETE FROM [version_{table}] WHERE document_id = ? AND version = ?", [doc_id, version])
-        if rows[table]:
-            db[f"version_{table}"].insert_all([{"version": version, **r} for r in rows[table]])
+        insert_rows(db, f"version_{table}", rows[table], version=version)
 
 
 def write_live(db: sqlite_utils.Database, doc_id: str, doc: ParsedDocument, rows: dict[str, list[dict]],
@@ -116,14 +126,12 @@ def write_live(db: sqlite_utils.Database, doc_id: str, doc: ParsedDocument, rows
     replacing the document's old ones. (Spacy entities are no longer written: nothing read them.)"""
     clear_live(db, doc_id)
     for table in VERSIONED:
-        if rows[table]:
-            db[table].insert_all(rows[table])
-    db["clause_search"].insert_all([{"clause_id": c.id, "document_id": doc_id, "tokens": seg(c.text)}
-                                    for c in doc.clauses])
+        insert_rows(db, table, rows[table])
+    insert_rows(db, "clause_search", [{"clause_id": c.id, "document_id": doc_id, "tokens": seg(c.text)}
+                                      for c in doc.clauses])
     dept_rows = [{"measure_id": m.id, "document_id": doc_id, "name": name, "canonical": canonical}
                  for m in doc.measures for name, canonical in zip(m.departments, canonicals(m.departments))]
-    if dept_rows:
-        db["measure_departments"].insert_all(dept_rows)
+    insert_rows(db, "measure_departments", dept_rows)
 
 
 def clear_live(db: sqlite_utils.Database, doc_id: str) -> None:
