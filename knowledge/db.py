@@ -8,11 +8,12 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import sqlite_utils
+if TYPE_CHECKING:  # sqlite_utils (and the numpy it pulls in) is imported when a database is opened for writing
+    import sqlite_utils
 
-Migration = Callable[[sqlite_utils.Database], None]
+Migration = Callable[["sqlite_utils.Database"], None]
 
 
 def migration_registry() -> tuple[list[tuple[str, Migration]], Callable[[str], Callable[[Migration], Migration]]]:
@@ -125,6 +126,16 @@ def corrections(db: sqlite_utils.Database) -> None:
         db[table].add_column("corrected", str)
 
 
+@migration("0006_document_indexes")
+def document_indexes(db: sqlite_utils.Database) -> None:
+    """Every table a document's rows are deleted from by document_id has an index on it (a re-ingest of one
+    document no longer scans the whole FTS table), and a version keeps what its extraction counted, so an
+    unchanged text is answered from its hash without being read again."""
+    for table in ("clause_search", "measure_departments", "entities"):
+        db[table].create_index(["document_id"], if_not_exists=True)
+    db["document_versions"].add_column("counts", str)
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -148,20 +159,28 @@ class KBError(Exception):
     pass
 
 
+def connect_readonly(path: str | Path) -> sqlite3.Connection:
+    """A plain read-only connection to a KB (no sqlite_utils): what `check` reads through."""
+    path = Path(path)
+    if not path.exists():
+        raise KBError(f"{path}: no knowledge base here; run `xinyi ingest corpus/ --db {path}` first")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise KBError(f"{path}: not a usable SQLite file ({exc})") from None
+    if "documents" not in tables:
+        conn.close()
+        raise KBError(f"{path}: not a xinyi knowledge base (no documents table)")
+    return conn
+
+
 def open_db(path: str | Path, readonly: bool = False) -> sqlite_utils.Database:
+    import sqlite_utils
     path = Path(path)
     if readonly:
-        if not path.exists():
-            raise KBError(f"{path}: no knowledge base here; run `xinyi ingest corpus/ --db {path}` first")
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        db = sqlite_utils.Database(conn)
-        try:
-            tables = db.table_names()
-        except sqlite3.DatabaseError as exc:
-            raise KBError(f"{path}: not a usable SQLite file ({exc})") from None
-        if "documents" not in tables:
-            raise KBError(f"{path}: not a xinyi knowledge base (no documents table)")
-        return db
+        return sqlite_utils.Database(connect_readonly(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         db = sqlite_utils.Database(path)

@@ -1,15 +1,23 @@
-"""Read functions over the KB, returning plain dicts (the contract shapes)."""
+"""Read functions over the KB, returning plain dicts (the contract shapes).
+
+load_kb / cached_kb read through plain SQL on the connection (a sqlite_utils Database or a sqlite3 connection),
+so `xinyi check` needs neither sqlite_utils nor anything that writes.
+"""
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
 
-import sqlite_utils
+from .db import connect_readonly
 
-from .db import open_db
+if TYPE_CHECKING:
+    import sqlite_utils
+
+Conn = Union["sqlite_utils.Database", sqlite3.Connection]
 
 
 def loads(value: Optional[str], default: Any = None) -> Any:
@@ -57,17 +65,22 @@ def corrected(out: dict, row: dict) -> dict:
     return out
 
 
-def measure_row(row: dict, paths: dict[str, list]) -> dict:
+def path_of(row: dict, paths: Optional[dict[str, list]]) -> list:
+    """The clause path of a measure or condition: from `paths`, or (None) from the row's own clause_path column."""
+    return paths.get(row["clause_id"], []) if paths is not None else loads(row.get("clause_path"), [])
+
+
+def measure_row(row: dict, paths: Optional[dict[str, list]]) -> dict:
     return corrected({"id": row["id"], "document_id": row["document_id"], "clause_id": row["clause_id"],
                       "kind": row["kind"], "text": row["text"], "departments": loads(row["departments"], []),
-                      "department_ids": loads(row["department_ids"], []), "path": paths.get(row["clause_id"], [])},
+                      "department_ids": loads(row["department_ids"], []), "path": path_of(row, paths)},
                      row)
 
 
-def condition_row(row: dict, paths: dict[str, list]) -> dict:
+def condition_row(row: dict, paths: Optional[dict[str, list]]) -> dict:
     return corrected({"id": row["id"], "document_id": row["document_id"], "clause_id": row["clause_id"],
                       "role": row["role"], "text": row["text"], "predicate": loads(row["predicate"]),
-                      "path": paths.get(row["clause_id"], [])}, row)
+                      "path": path_of(row, paths)}, row)
 
 
 def rule_row(row: dict) -> dict:
@@ -76,20 +89,57 @@ def rule_row(row: dict) -> dict:
             "measure_ids": loads(row["measure_ids"], [])}
 
 
+def connection(db: Conn) -> sqlite3.Connection:
+    return getattr(db, "conn", db)
+
+
+def select(db: Conn, sql: str, args: tuple | list = ()) -> Iterator[dict]:
+    """Rows of a query as dicts."""
+    cur = connection(db).execute(sql, args)
+    cols = [d[0] for d in cur.description]
+    for row in cur:
+        yield dict(zip(cols, row))
+
+
+def table_names(db: Conn) -> set[str]:
+    return {r[0] for r in connection(db).execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def columns(db: Conn, table: str) -> list[str]:
+    return [r[1] for r in connection(db).execute(f"PRAGMA table_info([{table}])")]
+
+
+VERSION_META_COLUMNS = ("document_id", "version", "content_hash", "source_file", "title", "doc_number", "issuer",
+                        "jurisdiction", "issued_on", "effective_from", "expires", "trial", "superseded_on", "replaces",
+                        "revision", "validity_warnings", "extractor", "matched_by", "format", "warnings")
+
+
+def version_meta_rows(db: Conn, doc_id: Optional[str] = None) -> dict[str, list[dict]]:
+    """document id → its versions, oldest first (metadata only, JSON fields decoded)."""
+    where, args = ("WHERE document_id = ?", [doc_id]) if doc_id else ("", [])
+    out: dict[str, list[dict]] = {}
+    for r in select(db, f"SELECT {', '.join(VERSION_META_COLUMNS)} FROM document_versions {where} "
+                        f"ORDER BY document_id, version", args):
+        r["replaces"] = json.loads(r["replaces"]) if r.get("replaces") else []
+        r["validity_warnings"] = json.loads(r["validity_warnings"]) if r.get("validity_warnings") else []
+        out.setdefault(r["document_id"], []).append(r)
+    return out
+
+
 def clause_paths(db: sqlite_utils.Database, document_id: Optional[str] = None) -> dict[str, list]:
     where, args = ("document_id = ?", [document_id]) if document_id else (None, None)
     return {r["id"]: loads(r["path"], []) for r in db["clauses"].rows_where(where, args, select="id, path")}
 
 
-def has_versions(db: sqlite_utils.Database) -> bool:
-    return "version_clauses" in db.table_names()
+def has_versions(db: Conn) -> bool:
+    return "version_clauses" in table_names(db)
 
 
-def version_rows(db: sqlite_utils.Database, document_id: str, version: int, entry_id: Optional[str] = None) -> dict:
+def version_rows(db: Conn, document_id: str, version: int, entry_id: Optional[str] = None) -> dict:
     """One version's clauses, measures, conditions and rules in the contract shapes; with `entry_id`, their ids
     and document_id carry that id instead of the document's (DOC@vN-c0001 …)."""
-    raw = {t: list(db[f"version_{t}"].rows_where("document_id = ? AND version = ?", [document_id, version],
-                                                 order_by="ord")) for t in VERSIONED}
+    raw = {t: list(select(db, f"SELECT * FROM [version_{t}] WHERE document_id = ? AND version = ? ORDER BY ord",
+                          [document_id, version])) for t in VERSIONED}
     if entry_id and entry_id != document_id:
         old, new = document_id + "-", entry_id + "-"
 
@@ -162,11 +212,10 @@ def list_documents(db: sqlite_utils.Database) -> list[dict]:
 
 def list_versions(db: sqlite_utils.Database, document_id: str) -> list[dict]:
     """A document's versions, oldest first: file, dates, validity and why it was taken for this document."""
-    from .store import stored_versions
     return [{k: v.get(k) for k in ("version", "source_file", "title", "doc_number", "issued_on", "effective_from",
                                    "expires", "superseded_on", "matched_by", "content_hash")}
             | {"trial": bool(v.get("trial")), "validity_warnings": v.get("validity_warnings", [])}
-            for v in stored_versions(db, document_id).get(document_id, [])]
+            for v in version_meta_rows(db, document_id).get(document_id, [])]
 
 
 def clause_tree(clauses: list[dict]) -> list[dict]:
@@ -204,31 +253,55 @@ def get_document(db: sqlite_utils.Database, document_id: str, version: Optional[
     return doc
 
 
-def load_kb(db: sqlite_utils.Database, as_of: Optional[date] = None) -> dict:
+DOCUMENT_COLUMNS = ("id", "source_file", "title", "doc_number", "issuer", "jurisdiction", "issued_on", "version",
+                    "effective_from", "format", "warnings", "expires", "trial", "superseded_on", "retired_at")
+
+
+def load_kb(db: Conn, as_of: Optional[date] = None, clauses: bool = True) -> dict:
     """Everything evaluation needs, keyed for lookup: documents, measures, conditions, rules, clause paths —
     the documents still in answers (not retired). With `as_of`, each document as the version in force that day
-    (knowledge/versions.py), with `validity_notes` saying 试行 / not yet in force / expired / superseded."""
-    paths = clause_paths(db)
-    docs = [document_row(r) for r in db["documents"].rows_where(order_by="source_file")]
-    kb = {
-        "documents": {d["id"]: d for d in docs if not d.get("retired_at")},
-        "clauses": {c["id"]: c for c in (clause_row(r) for r in db["clauses"].rows_where(order_by="document_id, ord"))},
-        "measures": {m["id"]: m for m in (measure_row(r, paths)
-                                          for r in db["measures"].rows_where(order_by="document_id, ord"))},
-        "conditions": {c["id"]: c for c in (condition_row(r, paths)
-                                            for r in db["conditions"].rows_where(order_by="document_id, ord"))},
-        "rules": [rule_row(r) for r in db["rules"].rows_where(order_by="document_id, ord")],
-    }
+    (knowledge/versions.py), with `validity_notes` saying 试行 / not yet in force / expired / superseded.
+    `clauses=False` leaves kb["clauses"] empty (evaluation reads only the paths of measures and conditions).
+    Also, computed once here for every evaluation of this KB: `rules_by_doc` and `scope_by_doc` (document id →
+    its rules / its scope conditions, in order)."""
+    present = set(columns(db, "documents"))
+    cols = ", ".join(c if c in present else f"NULL AS {c}" for c in DOCUMENT_COLUMNS)
+    docs = [document_row(r) for r in select(db, f"SELECT {cols} FROM documents ORDER BY source_file")]
+    documents = {d["id"]: d for d in docs if not d.get("retired_at")}
+    kb = {"documents": documents, "clauses": {}}
+    path_of = "(SELECT path FROM clauses c WHERE c.id = t.clause_id) AS clause_path"
+    if clauses:
+        kb["clauses"] = {c["id"]: c for c in (clause_row(r) for r in select(
+            db, "SELECT * FROM clauses ORDER BY document_id, ord"))}
+    kb["measures"] = {m["id"]: m for m in (measure_row(r, None) for r in select(
+        db, f"SELECT t.*, {path_of} FROM measures t ORDER BY document_id, ord"))}
+    kb["conditions"] = {c["id"]: c for c in (condition_row(r, None) for r in select(
+        db, f"SELECT t.*, {path_of} FROM conditions t ORDER BY document_id, ord"))}
+    kb["rules"] = [rule_row(r) for r in select(db, "SELECT * FROM rules ORDER BY document_id, ord")]
     if as_of is not None and has_versions(db):
-        in_force(db, kb, as_of)
+        in_force(db, kb, as_of, clauses)
+    index_kb(kb)
     return kb
 
 
-def in_force(db: sqlite_utils.Database, kb: dict, as_of: date) -> None:
+def index_kb(kb: dict) -> dict:
+    """rules_by_doc and scope_by_doc: each document's rules and scope conditions, in KB order."""
+    rules: dict[str, list[dict]] = {}
+    for r in kb["rules"]:
+        rules.setdefault(r["document_id"], []).append(r)
+    scope: dict[str, list[dict]] = {}
+    for c in kb["conditions"].values():
+        if c["role"] == "scope":
+            scope.setdefault(c["document_id"], []).append(c)
+    kb["rules_by_doc"], kb["scope_by_doc"] = rules, scope
+    return kb
+
+
+def in_force(db: Conn, kb: dict, as_of: date, clauses: bool = True) -> None:
     """Put in `kb`, for every document, the version in force on `as_of` and its validity notes."""
-    from .store import stored_versions
     from .versions import pick_version, validity_notes
-    every = stored_versions(db)
+    every = version_meta_rows(db)
+    replaced: dict[str, dict] = {}  # document id → the rows of the version chosen instead of the current one
     for doc_id, doc in list(kb["documents"].items()):
         versions = [v for v in every.get(doc_id, []) if v.get("extractor")]  # versions with their extraction
         if not versions:
@@ -239,16 +312,21 @@ def in_force(db: sqlite_utils.Database, kb: dict, as_of: date) -> None:
         doc["versions"] = len(versions)
         if chosen["version"] == doc["version"]:
             continue
-        for key in ("clauses", "measures", "conditions"):
-            kb[key] = {k: v for k, v in kb[key].items() if v["document_id"] != doc_id}
-        kb["rules"] = [r for r in kb["rules"] if r["document_id"] != doc_id]
-        parts = version_rows(db, doc_id, chosen["version"])
-        for key in ("clauses", "measures", "conditions"):
-            kb[key].update({x["id"]: x for x in parts[key]})
+        replaced[doc_id] = version_rows(db, doc_id, chosen["version"])
+        other = document_row({**chosen, "id": doc_id})
+        other.update(validity_notes=doc["validity_notes"], versions=len(versions))
+        kb["documents"][doc_id] = other
+    if not replaced:
+        return
+    for key in ("clauses", "measures", "conditions"):
+        kept = {k: v for k, v in kb[key].items() if v["document_id"] not in replaced}
+        for doc_id, parts in replaced.items():
+            if key != "clauses" or clauses:
+                kept.update({x["id"]: x for x in parts[key]})
+        kb[key] = kept
+    kb["rules"] = [r for r in kb["rules"] if r["document_id"] not in replaced]
+    for parts in replaced.values():
         kb["rules"].extend(parts["rules"])
-        replaced = document_row({**chosen, "id": doc_id})
-        replaced.update(validity_notes=doc["validity_notes"], versions=len(versions))
-        kb["documents"][doc_id] = replaced
 
 
 KB_CACHE_SIZE = 4
@@ -267,10 +345,12 @@ def kb_stamp(path: Path) -> tuple:
     return (st.st_mtime_ns, st.st_size, counter, wst and (wst.st_mtime_ns, wst.st_size))
 
 
-def cached_kb(path: str | Path, as_of: Optional[date] = None) -> dict:
-    """load_kb for a KB file, reused while the file is unchanged (a re-ingest is seen on the next call).
-    Opens the file read-only; raises KBError when there is no usable KB. The dict is shared between turns and
-    threads: callers must not change it. With `as_of`, each document as the version in force that day."""
+def cached_kb(path: str | Path, as_of: Optional[date] = None, clauses: bool = True) -> dict:
+    """load_kb for a KB file, reused while the file is unchanged (a re-ingest is seen on the next call): one
+    entry per (file, as_of), its stamp the file's mtime, size and change counter. Opens the file read-only;
+    raises KBError when there is no usable KB. The dict is shared between turns and threads: callers must not
+    change it (evaluation keeps what it derives from it in kb["_derived"]). With `as_of`, each document as the
+    version in force that day. `clauses=False` (check): a KB loaded with its clauses serves too."""
     key = (Path(path).resolve(), as_of)
     try:
         stamp = kb_stamp(key[0])
@@ -278,13 +358,13 @@ def cached_kb(path: str | Path, as_of: Optional[date] = None) -> dict:
         stamp = None
     with _kb_cache_lock:
         hit = _kb_cache.get(key)
-    if stamp is not None and hit and hit[0] == stamp:
+    if stamp is not None and hit and hit[0] == stamp and (hit[1]["clauses"] or not clauses):
         return hit[1]
-    db = open_db(path, readonly=True)  # KBError for a missing or foreign file
+    conn = connect_readonly(path)  # KBError for a missing or foreign file
     try:
-        kb = load_kb(db, as_of)
+        kb = load_kb(conn, as_of, clauses=clauses)
     finally:
-        db.conn.close()
+        conn.close()
     if stamp is None:
         return kb
     with _kb_cache_lock:

@@ -1,4 +1,5 @@
-"""The only writer of the KB: one transaction per document version.
+"""The only writer of the KB: each document version is written wholly or not at all (its own transaction, or
+a savepoint inside the batch transaction of knowledge/ingest.py).
 
 Re-ingesting a text already stored changes nothing (unless the extractor changed: then that version is read
 again). A changed text under the same file name, or a revision recognised under another file name
@@ -10,19 +11,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import sqlite_utils
 
 from nlp.document import document_id, extractor_version
 from nlp.metadata import read_validity
-from nlp.pipeline import entities, segment
+from nlp.pipeline import segment
 from nlp.predicates import attestation_only
 from nlp.types import ParsedDocument, XinyiError
 
 from .corrections import apply_corrections
 from .db import VERSIONED, now
+from .queries import version_meta_rows
 from .versions import find_matches, insert_position, rekey, superseded_dates
+
+Segment = Callable[[str], str]
 
 LIVE = ("clauses", "measures", "measure_departments", "conditions", "rules", "entities", "clause_search")
 
@@ -57,17 +61,7 @@ def version_meta(doc: ParsedDocument) -> dict:
 
 def stored_versions(db: sqlite_utils.Database, doc_id: Optional[str] = None) -> dict[str, list[dict]]:
     """document id → its versions, oldest first (metadata only, JSON fields decoded)."""
-    where, args = ("document_id = ?", [doc_id]) if doc_id else (None, None)
-    out: dict[str, list[dict]] = {}
-    for r in db["document_versions"].rows_where(where, args, order_by="document_id, version",
-                                                 select="document_id, version, content_hash, source_file, title, "
-                                                        "doc_number, issuer, jurisdiction, issued_on, effective_from, "
-                                                        "expires, trial, superseded_on, replaces, revision, "
-                                                        "validity_warnings, extractor, matched_by, format, warnings"):
-        r["replaces"] = json.loads(r["replaces"]) if r.get("replaces") else []
-        r["validity_warnings"] = json.loads(r["validity_warnings"]) if r.get("validity_warnings") else []
-        out.setdefault(r["document_id"], []).append(r)
-    return out
+    return version_meta_rows(db.conn, doc_id)
 
 
 def file_document(db: sqlite_utils.Database, source_file: str) -> Optional[str]:
@@ -109,29 +103,35 @@ def extraction_rows(doc_id: str, doc: ParsedDocument) -> dict[str, list[dict]]:
     }
 
 
+def insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict], **extra) -> None:
+    """INSERT rows of plain values (text, numbers, None: JSON already encoded) sharing their keys, in one
+    executemany — what insert_all does for them, without its per-value checks."""
+    if not rows:
+        return
+    cols = [*extra, *rows[0]]
+    sql = f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
+    head = tuple(extra.values())
+    db.conn.executemany(sql, [head + tuple(r.values()) for r in rows])
+
+
 def write_history(db: sqlite_utils.Database, doc_id: str, version: int, rows: dict[str, list[dict]]) -> None:
     for table in VERSIONED:
         db.execute(f"DELETE FROM [version_{table}] WHERE document_id = ? AND version = ?", [doc_id, version])
-        if rows[table]:
-            db[f"version_{table}"].insert_all([{"version": version, **r} for r in rows[table]])
+        insert_rows(db, f"version_{table}", rows[table], version=version)
 
 
-def write_live(db: sqlite_utils.Database, doc_id: str, doc: ParsedDocument, rows: dict[str, list[dict]]) -> None:
-    """The current version's rows in the plain tables (and the FTS index), replacing the document's old ones."""
+def write_live(db: sqlite_utils.Database, doc_id: str, doc: ParsedDocument, rows: dict[str, list[dict]],
+               seg: Segment = segment) -> None:
+    """The current version's rows in the plain tables (and the FTS index: each clause segmented once, by `seg`),
+    replacing the document's old ones. (Spacy entities are no longer written: nothing read them.)"""
     clear_live(db, doc_id)
     for table in VERSIONED:
-        if rows[table]:
-            db[table].insert_all(rows[table])
-    db["clause_search"].insert_all([{"clause_id": c.id, "document_id": doc_id, "tokens": segment(c.text)}
-                                    for c in doc.clauses])
-    entity_rows = [{"document_id": doc_id, "clause_id": c.id, "label": label, "text": text, "start": s, "end": e}
-                   for c in doc.clauses for label, text, s, e in entities(c.text)]
-    if entity_rows:
-        db["entities"].insert_all(entity_rows)
+        insert_rows(db, table, rows[table])
+    insert_rows(db, "clause_search", [{"clause_id": c.id, "document_id": doc_id, "tokens": seg(c.text)}
+                                      for c in doc.clauses])
     dept_rows = [{"measure_id": m.id, "document_id": doc_id, "name": name, "canonical": canonical}
                  for m in doc.measures for name, canonical in zip(m.departments, canonicals(m.departments))]
-    if dept_rows:
-        db["measure_departments"].insert_all(dept_rows)
+    insert_rows(db, "measure_departments", dept_rows)
 
 
 def clear_live(db: sqlite_utils.Database, doc_id: str) -> None:
@@ -159,11 +159,46 @@ def document_record(doc_id: str, doc: ParsedDocument, meta: dict, version: int, 
             "matched_by": matched_by}
 
 
-def version_record(doc_id: str, version: int, doc: ParsedDocument, meta: dict, matched_by: Optional[str]) -> dict:
+def version_record(doc_id: str, version: int, doc: ParsedDocument, meta: dict, matched_by: Optional[str],
+                   counts: Optional[dict] = None) -> dict:
+    """`counts`: what the extractor found in the text (as ingest reports it), so that re-ingesting the same text
+    is answered without reading it again."""
     return {"document_id": doc_id, "version": version, "content_hash": doc.content_hash, "text": doc.text,
             "ingested_at": now(), **meta, "replaces": dumps(meta["replaces"]),
             "validity_warnings": dumps(meta["validity_warnings"]), "format": doc.format,
-            "warnings": dumps(doc.warnings), "extractor": extractor_version(), "matched_by": matched_by}
+            "warnings": dumps(doc.warnings), "extractor": extractor_version(), "matched_by": matched_by,
+            "counts": dumps(counts) if counts is not None else None}
+
+
+def extraction_counts(doc: ParsedDocument) -> dict:
+    return {"clauses": len(doc.clauses), "measures": len(doc.measures), "conditions": len(doc.conditions),
+            "rules": len(doc.rules),
+            "attestation_only": sum(attestation_only(c.predicate) for c in doc.conditions)}
+
+
+def unchanged(db: sqlite_utils.Database, source_file: str, content_hash: str,
+              replaces: Optional[str] = None) -> Optional[StoreResult]:
+    """The answer store_document would give for a text already stored and read by this extractor — found by its
+    content hash before the text is parsed, so re-ingesting unchanged documents costs a look-up each. None when
+    the text has to be read (new, changed, read by another extractor, or stored before counts were kept)."""
+    own = file_document(db, source_file)
+    if replaces and not db["documents"].count_where("id = ?", [replaces]):
+        return None  # store_document says so
+    known = known_text(db, replaces or own, content_hash)
+    if not known:
+        return None
+    doc_id, version = known
+    row = db.execute("SELECT extractor, matched_by, counts, warnings FROM document_versions WHERE document_id = ? "
+                     "AND version = ?", [doc_id, version]).fetchone()
+    current = db.execute("SELECT version, extractor, retired_at FROM documents WHERE id = ?", [doc_id]).fetchone()
+    if row is None or current is None or not row[2]:
+        return None
+    is_current = current[0] == version
+    extractor = current[1] if is_current else row[0]
+    if extractor != extractor_version() or row[0] != extractor_version():
+        return None
+    return StoreResult(doc_id, source_file, "unchanged", version, json.loads(row[2]), json.loads(row[3] or "[]"),
+                       row[1], [], is_current, bool(current[2]))
 
 
 def refresh_validity(db: sqlite_utils.Database, doc_id: str) -> None:
@@ -176,16 +211,18 @@ def refresh_validity(db: sqlite_utils.Database, doc_id: str) -> None:
         db.execute("UPDATE documents SET version = ?, superseded_on = NULL WHERE id = ?", [versions[-1]["version"], doc_id])
 
 
-def store_document(db: sqlite_utils.Database, doc: ParsedDocument, replaces: Optional[str] = None) -> StoreResult:
-    counts = {"clauses": len(doc.clauses), "measures": len(doc.measures), "conditions": len(doc.conditions),
-              "rules": len(doc.rules),
-              "attestation_only": sum(attestation_only(c.predicate) for c in doc.conditions)}
+def store_document(db: sqlite_utils.Database, doc: ParsedDocument, replaces: Optional[str] = None,
+                   seg: Segment = segment, candidates: Optional[Callable[[dict], dict]] = None) -> StoreResult:
+    """`seg`: the FTS segmenter (a shared nlp.pipeline.Segmenter in a batch); `candidates`: the stored versions
+    (id → versions) a new text could revise, narrowed by an index (knowledge.versions.VersionIndex), instead of
+    every stored version."""
+    counts = extraction_counts(doc)
     own = file_document(db, doc.source_file)
     if replaces and not db["documents"].count_where("id = ?", [replaces]):
         raise XinyiError(f"--replaces: no document with id {replaces!r} in the knowledge base")
     known = known_text(db, replaces or own, doc.content_hash)
     if known:
-        return reread(db, doc, known[0], known[1], counts)
+        return reread(db, doc, known[0], known[1], counts, seg)
     meta = version_meta(doc)  # (adds its validity warnings to doc.warnings)
     ambiguous: list[str] = []
     if replaces:
@@ -193,7 +230,7 @@ def store_document(db: sqlite_utils.Database, doc: ParsedDocument, replaces: Opt
     elif own:
         target, matched_by = own, "same_file"
     else:
-        matches = find_matches(meta, stored_versions(db))
+        matches = find_matches(meta, candidates(meta) if candidates else stored_versions(db))
         if len(matches) == 1:
             target, matched_by = matches[0].document_id, matches[0].reason
         else:
@@ -207,9 +244,9 @@ def store_document(db: sqlite_utils.Database, doc: ParsedDocument, replaces: Opt
         rows = extraction_rows(doc_id, doc)
         with db.atomic():
             db["documents"].insert(document_record(doc_id, doc, meta, 1, None))
-            db["document_versions"].insert(version_record(doc_id, 1, doc, meta, None))
+            db["document_versions"].insert(version_record(doc_id, 1, doc, meta, None, counts))
             write_history(db, doc_id, 1, rows)
-            write_live(db, doc_id, doc, rows)
+            write_live(db, doc_id, doc, rows, seg)
             apply_corrections(db, doc_id, 1, live=True, current=True)
         return StoreResult(doc_id, doc.source_file, "added", 1, counts, doc.warnings, None, ambiguous)
     rekey(doc, target)
@@ -222,21 +259,22 @@ def store_document(db: sqlite_utils.Database, doc: ParsedDocument, replaces: Opt
     with db.atomic():
         if not newest:
             shift_versions(db, target, version)
-        db["document_versions"].insert(version_record(target, version, doc, meta, matched_by))
+        db["document_versions"].insert(version_record(target, version, doc, meta, matched_by, counts))
         write_history(db, target, version, rows)
         if newest:
             record = document_record(target, doc, meta, version, matched_by)
             record["retired_at"] = existing.get("retired_at")
             db["documents"].upsert(record, pk="id")
             if not retired:
-                write_live(db, target, doc, rows)
+                write_live(db, target, doc, rows, seg)
         apply_corrections(db, target, version, live=newest and not retired, current=newest)
         refresh_validity(db, target)
     return StoreResult(target, doc.source_file, "updated", version, counts, doc.warnings, matched_by, [], newest,
                        retired)
 
 
-def reread(db: sqlite_utils.Database, doc: ParsedDocument, doc_id: str, version: int, counts: dict) -> StoreResult:
+def reread(db: sqlite_utils.Database, doc: ParsedDocument, doc_id: str, version: int, counts: dict,
+           seg: Segment = segment) -> StoreResult:
     """A text already stored: nothing to do, unless the extractor changed since it was read."""
     row = db["document_versions"].get((doc_id, version))
     current = db["documents"].get(doc_id)
@@ -245,13 +283,17 @@ def reread(db: sqlite_utils.Database, doc: ParsedDocument, doc_id: str, version:
     extractor = current.get("extractor") if is_current else row.get("extractor")
     meta = version_meta(doc)
     if extractor == extractor_version() and row.get("extractor") == extractor_version():
+        if not row.get("counts"):  # stored before counts were kept: keep them now, for the next re-ingest
+            with db.atomic():
+                db.execute("UPDATE document_versions SET counts = ? WHERE document_id = ? AND version = ?",
+                           [dumps(counts), doc_id, version])
         return StoreResult(doc_id, doc.source_file, "unchanged", version, counts, doc.warnings, row.get("matched_by"),
                            [], is_current, retired)
     rekey(doc, doc_id)
     meta["source_file"] = row.get("source_file") or doc.source_file
     rows = extraction_rows(doc_id, doc)
     with db.atomic():
-        record = version_record(doc_id, version, doc, meta, row.get("matched_by"))
+        record = version_record(doc_id, version, doc, meta, row.get("matched_by"), counts)
         record["ingested_at"] = row.get("ingested_at") or record["ingested_at"]
         db["document_versions"].upsert(record, pk=("document_id", "version"))
         write_history(db, doc_id, version, rows)
@@ -260,7 +302,7 @@ def reread(db: sqlite_utils.Database, doc: ParsedDocument, doc_id: str, version:
             rec["source_file"], rec["retired_at"] = current["source_file"], current.get("retired_at")
             db["documents"].upsert(rec, pk="id")
             if not retired:
-                write_live(db, doc_id, doc, rows)
+                write_live(db, doc_id, doc, rows, seg)
         apply_corrections(db, doc_id, version, live=is_current and not retired, current=is_current)
         refresh_validity(db, doc_id)
     return StoreResult(doc_id, doc.source_file, "reextracted", version, counts, doc.warnings, row.get("matched_by"),

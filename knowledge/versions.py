@@ -75,6 +75,41 @@ def find_matches(new: dict, stored: dict[str, list[dict]], exclude: Optional[str
     return [Match(d, r) for d, r in sorted(best.items()) if r == tier]
 
 
+class VersionIndex:
+    """The stored versions by what match_reason compares — title key, 文号, 文号 series — so a new text is
+    compared with the few documents that can match it instead of every stored one (a batch of 3,000 laws
+    otherwise compares each with all before it). candidates(new) is exactly the part of `stored` on which
+    find_matches can find anything."""
+
+    def __init__(self, stored: dict[str, list[dict]]):
+        self.versions: dict[str, list[dict]] = {}
+        self.keys: dict[str, set[tuple[str, str]]] = {}   # doc id → its (kind, value) entries
+        self.index: dict[tuple[str, str], set[str]] = {}
+        for doc_id, versions in stored.items():
+            self.set(doc_id, versions)
+
+    def set(self, doc_id: str, versions: list[dict]) -> None:
+        """(Re)place a document's versions (after it was written)."""
+        for entry in self.keys.pop(doc_id, ()):
+            self.index.get(entry, set()).discard(doc_id)
+        self.versions[doc_id] = versions
+        entries = set()
+        for v in versions:
+            key, number = title_key(v.get("title")), v.get("doc_number")
+            series = number_series(number)
+            entries |= {e for e in (("key", key), ("number", number), ("series", series)) if e[1]}
+        self.keys[doc_id] = entries
+        for entry in entries:
+            self.index.setdefault(entry, set()).add(doc_id)
+
+    def candidates(self, new: dict) -> dict[str, list[dict]]:
+        wanted = {("key", title_key(t)) for t in new.get("replaces") or []}
+        wanted |= {("key", title_key(new.get("title"))), ("number", new.get("doc_number")),
+                   ("series", number_series(new.get("doc_number")))}
+        ids = set().union(*(self.index.get(e, set()) for e in wanted if e[1]))
+        return {d: self.versions[d] for d in sorted(ids)}
+
+
 # ---- order and validity ----------------------------------------------------------------------
 
 def start(v: dict) -> Optional[str]:

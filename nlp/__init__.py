@@ -1,6 +1,4 @@
-"""Text in, structures out: reading, normalising and extracting from policy documents (no SQLite, no HTTP)."""
-import logging
+"""Text in, structures out: reading, normalising and extracting from policy documents (no SQLite, no HTTP).
 
-import jieba
-
-jieba.setLogLevel(logging.WARNING)  # jieba announces its dictionary load on stderr otherwise
+Importing the package is cheap: jieba (and its dictionary) is loaded by nlp.pipeline.shared_jieba when a text is
+first segmented, quietly, so `xinyi check` never pays for it."""

@@ -17,6 +17,7 @@ WIDE = {",": "，", ":": "：", ";": "；", "(": "（", ")": "）", "!": "！", 
 _ASCII_SIDES = re.compile(r"[A-Za-z0-9]")
 _CJK_CHAR = re.compile(f"[{CJK}]")
 _LEADING_LABEL_DOT = re.compile(r"^[（(]?[一二三四五六七八九十\d]{1,3}[)）]?\.")
+_NARROW = re.compile(r"[,:;()!?.]")  # the characters widen_punctuation may change
 
 
 @lru_cache(maxsize=1)
@@ -54,8 +55,8 @@ def simplified(text: str) -> str:
 
 def widen_punctuation(line: str) -> str:
     """Half-width , : ; ( ) ! ? and the full stop '.' of web copies written as in print, next to Chinese."""
-    if not _CJK_CHAR.search(line):
-        return line
+    if not _NARROW.search(line) or not _CJK_CHAR.search(line):
+        return line  # nothing to widen
     chars = list(line)
     protected = _LEADING_LABEL_DOT.match(line)
     for i, ch in enumerate(chars):

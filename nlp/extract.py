@@ -57,8 +57,16 @@ def verb_lexicon() -> tuple[tuple[re.Pattern, str], ...]:
     return tuple(rows)
 
 
+@lru_cache(maxsize=1)
+def any_verb() -> re.Pattern:
+    """Every verb phrase of the lexicon in one pattern: its leftmost match starts where the earliest of them does."""
+    return re.compile("|".join(f"(?:{pat.pattern})" for pat, _ in verb_lexicon()))
+
+
 def verb_kinds(text: str) -> list[str]:
     """Kinds of the measure verbs in `text`, in order of appearance."""
+    if not any_verb().search(text):
+        return []
     hits = []
     for pat, kind in verb_lexicon():
         for m in pat.finditer(text):
@@ -66,6 +74,7 @@ def verb_kinds(text: str) -> list[str]:
     return [k for _, k in sorted(hits)]
 
 
+@lru_cache(maxsize=16384)
 def polarity(text: str) -> Optional[str]:
     kinds = verb_kinds(text)
     if not kinds:
@@ -940,8 +949,9 @@ def strip_subject(text: str) -> str:
 
 
 def verb_at_start(text: str) -> bool:
-    head = text[:8]
-    return any(p.match(head) or (p.search(head) and p.search(head).start() <= 2) for p, _ in verb_lexicon())
+    """A verb phrase of the lexicon begins within the first three characters (of the first eight)."""
+    m = any_verb().search(text[:8])
+    return m is not None and m.start() <= 2
 
 
 def split_measure_pieces(act: str) -> list[str]:

@@ -51,6 +51,7 @@ def style_rank(style: str) -> Optional[int]:
     return next((st.rank for st in heading_styles() if st.style == style and st.rank is not None), None)
 
 
+@lru_cache(maxsize=8192)
 def chinese_number(text: str) -> Optional[int]:
     digits = re.sub(r"[^一二三四五六七八九十百千零〇两\d]", "", text)
     if not digits:
