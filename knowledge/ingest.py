@@ -29,8 +29,10 @@ def distinct_names(files: list[Path], refused: list[str]) -> list[Path]:
     return kept
 
 
-def ingest_paths(paths: list[Path], db_path: Path, progress: bool = False, replaces: str | None = None) -> dict:
-    """`replaces`: the id of the document the (single) file is a new version of, settling a doubtful match."""
+def ingest_paths(paths: list[Path], db_path: Path, progress: bool = False, replaces: str | None = None,
+                 limits=None) -> dict:
+    """`replaces`: the id of the document the (single) file is a new version of, settling a doubtful match.
+    `limits`: what reading one file may cost (nlp.budget.Limits; default from the XINYI_* variables)."""
     refused: list[str] = []  # paths that cannot be used are told, one line each; the others go on
     files = distinct_names(iter_input_files(paths, refused), refused)
     if replaces and len(files) != 1:
@@ -46,7 +48,7 @@ def ingest_paths(paths: list[Path], db_path: Path, progress: bool = False, repla
     try:
         for f in files:
             try:
-                doc = parse_document(read_document(f))
+                doc = parse_document(read_document(f, limits))
                 r = store_document(db, doc, replaces=replaces)
                 results.append({"document_id": r.document_id, "source_file": r.source_file, "status": r.status,
                                 "version": r.version, **r.counts, "warnings": r.warnings,
