@@ -32,14 +32,21 @@ SessionsOption = Annotated[Optional[Path], typer.Option(
 def ingest(paths: Annotated[list[Path], typer.Argument(help="files or folders (.txt .html .docx .pdf)")],
            db: DbOption, quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
            replaces: Annotated[Optional[str], typer.Option(
-               "--replaces", help="the id of the document this one file is a new version of")] = None) -> None:
+               "--replaces", help="the id of the document this one file is a new version of")] = None,
+           max_file_mb: Annotated[Optional[float], typer.Option(
+               "--max-file-mb", help="refuse a file larger than this (default 20, or XINYI_MAX_FILE_MB)")] = None
+           ) -> None:
     """Read policy documents into the KB (idempotent); a revision becomes the next version of its document.
+    A file over a limit (size, PDF pages, .docx declared size, time, memory: README "Limits") is refused.
     Example: xinyi ingest corpus/ --db kb.sqlite   ·   xinyi ingest new.txt --db kb.sqlite --replaces 003_x"""
     from knowledge.ingest import ingest_paths
     from knowledge.db import KBError
+    from nlp.budget import Limits
     from nlp.types import XinyiError
     try:
-        report = ingest_paths(paths, db, progress=not quiet and sys.stderr.isatty(), replaces=replaces)
+        limits = Limits.from_env(max_file_mb=max_file_mb)
+        report = ingest_paths(paths, db, progress=not quiet and sys.stderr.isatty(), replaces=replaces,
+                              limits=limits)
     except (XinyiError, KBError) as exc:
         fail(str(exc))
     emit(report)
@@ -62,6 +69,9 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="files or folders (.
     if report["errors"]:
         for e in report["errors"]:
             sys.stderr.write(f"xinyi: {e}\n")
+        done, names = len(report["documents"]), [e.split(": ", 1)[0] for e in report["errors"]]
+        sys.stderr.write(f"xinyi: {done} file{'' if done == 1 else 's'} ingested; {len(names)} refused, each for "
+                         f"the reason above: {', '.join(names)}\n")
         raise typer.Exit(1)
 
 

@@ -40,8 +40,10 @@ def distinct_names(files: list[Path], refused: list[str]) -> list[Path]:
     return kept
 
 
-def ingest_paths(paths: list[Path], db_path: Path, progress: bool = False, replaces: str | None = None) -> dict:
-    """`replaces`: the id of the document the (single) file is a new version of, settling a doubtful match."""
+def ingest_paths(paths: list[Path], db_path: Path, progress: bool = False, replaces: str | None = None,
+                 limits=None) -> dict:
+    """`replaces`: the id of the document the (single) file is a new version of, settling a doubtful match.
+    `limits`: what reading one file may cost (nlp.budget.Limits; default from the XINYI_* variables)."""
     refused: list[str] = []  # paths that cannot be used are told, one line each; the others go on
     files = distinct_names(iter_input_files(paths, refused), refused)
     if replaces and len(files) != 1:
@@ -66,7 +68,7 @@ def ingest_paths(paths: list[Path], db_path: Path, progress: bool = False, repla
     try:
         for f in files:
             try:
-                raw = read_document(f)
+                raw = read_document(f, limits)
                 with batch.document():
                     r = unchanged(db, raw.source_file, content_hash(raw.text), replaces)
                     if r is None:

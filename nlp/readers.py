@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
+from .budget import Limits, read_file_bytes, run_isolated
 from .types import RawText, ReadError
 
 SUPPORTED = (".txt", ".html", ".htm", ".docx", ".pdf")
@@ -26,8 +27,9 @@ _BOMS = (  # checked in order; each codec is applied to the bytes after the BOM
 
 # ---------------------------------------------------------------- public API
 
-def read_document(path: PathLike) -> RawText:
-    """Read one file; every failure is a one-line `ReadError` naming the file."""
+def read_document(path: PathLike, limits: Optional[Limits] = None) -> RawText:
+    """Read one file under `limits` (default: `Limits.from_env()`); every failure, a refusal by a limit among
+    them, is a one-line `ReadError` naming the file."""
     p = Path(path)
     name = p.name or str(p)
     ext = p.suffix.lower()
@@ -36,12 +38,8 @@ def read_document(path: PathLike) -> RawText:
         raise ReadError(name, f"unsupported file type {shown}; expected one of {' '.join(SUPPORTED)}")
     if p.is_dir():
         raise ReadError(name, "is a folder; expected a file")
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise ReadError(name, "no such file or folder") from None
-    except OSError as e:
-        raise ReadError(name, f"cannot read file: {e.strerror or e}") from None
+    limits = limits or Limits.from_env()
+    data = read_file_bytes(p, name, limits)
     if not data.strip():
         raise ReadError(name, "file is empty; expected a document with text")
 
@@ -52,9 +50,10 @@ def read_document(path: PathLike) -> RawText:
     if ext in (".html", ".htm"):
         text, enc = _read_html(data, name)
         return RawText(name, "html", text, enc)
-    if ext == ".docx":
-        return RawText(name, "docx", _read_docx(p, name))
-    text, warnings = _read_pdf(p, name)
+    if ext == ".docx":  # parsed in a child process, under the time and memory budget (nlp/budget.py)
+        text, _ = run_isolated("docx", data, name, limits)
+        return RawText(name, "docx", text)
+    text, warnings = run_isolated("pdf", data, name, limits)
     return RawText(name, "pdf", text, None, warnings)
 
 
@@ -361,68 +360,3 @@ def _block_text(root) -> str:
     while out and out[-1] == "":
         out.pop()
     return "\n".join(out)
-
-
-# ---------------------------------------------------------------- DOCX
-
-def _read_docx(path: Path, name: str) -> str:
-    try:
-        import docx
-        from docx.table import Table
-        from docx.text.paragraph import Paragraph
-
-        doc = docx.Document(str(path))
-        lines: list[str] = []
-
-        def walk(parent_el, parent) -> None:
-            # Body XML children in order, so tables stay where they are in the document.
-            for el in parent_el.iterchildren():
-                tag = el.tag.rsplit("}", 1)[-1]
-                if tag == "p":
-                    lines.append(Paragraph(el, parent).text)
-                elif tag == "tbl":
-                    for row in Table(el, parent).rows:
-                        last, cells = None, []
-                        for cell in row.cells:
-                            if cell._tc is last:  # merged cells repeat the same <w:tc>
-                                continue
-                            last = cell._tc
-                            cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()))
-                        lines.append("\t".join(cells))  # one row a line, cells separated by tabs
-                elif tag == "sdt":  # content controls wrap ordinary paragraphs/tables
-                    for content in el.iterchildren("{*}sdtContent"):
-                        walk(content, parent)
-
-        walk(doc.element.body, doc)
-    except Exception as e:  # zipfile.BadZipFile, KeyError, lxml errors, PackageNotFoundError...
-        raise ReadError(name, f"not a readable .docx file ({type(e).__name__}); "
-                              "expected a Word 2007+ document (save old .doc files as .docx)") from None
-    text = "\n".join(lines)
-    if not text.strip():
-        raise ReadError(name, "the .docx has no text; expected a document with paragraphs")
-    return text
-
-
-# ---------------------------------------------------------------- PDF
-
-def _read_pdf(path: Path, name: str) -> tuple[str, tuple[str, ...]]:
-    warnings: list[str] = []
-    pages: list[str] = []
-    try:
-        import pdfplumber
-
-        with pdfplumber.open(str(path)) as pdf:
-            for i, page in enumerate(pdf.pages, 1):
-                t = page.extract_text() or ""
-                if not t.strip():
-                    warnings.append(f"{name}: page {i} has no extractable text (scanned image?)")
-                pages.append(t)
-    except Exception as e:  # pdfminer PDFSyntaxError, PSEOF, password errors, pdfplumber wrappers...
-        raise ReadError(name, f"not a readable PDF ({type(e).__name__}); expected an unencrypted PDF file") from None
-    text = "\n".join(pages).replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise ReadError(name, "the PDF has no extractable text (scanned images?); run OCR first")
-    if text.count("(cid:") > 10:
-        # pdfminer prints (cid:N) for glyphs whose font has no Unicode mapping.
-        warnings.append(f"{name}: some characters could not be mapped to Unicode and appear as (cid:N)")
-    return text, tuple(warnings)
