@@ -19,14 +19,15 @@ def test_failed_write_leaves_the_kb_as_it_was(tmp_path, monkeypatch):
     before = snapshot(db)
     revised = parse_document(read_document(CORPUS / "003_de71b19c54652fc1.txt"))
     revised.content_hash = "a revised text"
-    original = sqlite_utils.db.Table.insert_all
+    import knowledge.store as store
+    original = store.insert_rows
 
-    def failing(self, rows, *args, **kwargs):
-        if self.name == "rules":
+    def failing(db, table, rows, **extra):
+        if table == "rules":
             raise RuntimeError("disk full")
-        return original(self, rows, *args, **kwargs)
+        return original(db, table, rows, **extra)
 
-    monkeypatch.setattr(sqlite_utils.db.Table, "insert_all", failing)
+    monkeypatch.setattr(store, "insert_rows", failing)
     try:
         store_document(db, revised)
     except RuntimeError:
