@@ -3,7 +3,8 @@
 `ask(db_path, message, session_id, as_of)` → the contract shape {session_id, reply, facts, questions, results,
 citations, understood}. A message is first resolved against what the KB holds (document titles, places,
 departments, article labels: knowledge/kbindex.py, knowledge/understanding.py); facts come only from what the speaker states about the
-enterprise, each kept with the words it came from, and the reply opens with them (我理解的情况). Questions
+enterprise, each kept with the words it came from, and the reply opens with them (我理解的情况) — personal data
+in them (phone numbers, 身份证, e-mail, 王芳经理) masked, in what is stored and what is echoed. Questions
 about the documents (an article, a department's duties, a place's measures, a comparison, a procedure, what a
 clause says) are answered from the clauses (knowledge/answers.py), never with help text instead of an answer.
 The KB is only read; sessions live in their own SQLite file (knowledge/sessions.py), so a conversation
@@ -17,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Optional
 
+from nlp import privacy
 from nlp.canonical import simplified
 from nlp.predicates import attestation_only
 from nlp.profile_schema import event_fields, facts as declared_facts
@@ -39,10 +41,12 @@ from .understanding import (QUESTION_PART, YES_NO, Named, asked_kind, department
 def merge_facts(old: dict, new: dict, correction: bool = False, new_event: bool = False) -> dict:
     """Later statements replace earlier ones; events accumulate (a correction replaces the event it corrects,
     a detail completes the event it belongs to); a stated event lifts an earlier denial of its type.
-    The words each fact came from (`_said`) follow the fact."""
+    The words each fact came from (`_said`) follow the fact, with personal data masked (nlp/privacy.py:
+    王芳经理 → 王**经理, 13812345678 → 138****5678); the facts themselves were read from the words as typed."""
     merged = {k: v for k, v in old.items() if not k.startswith("_") or k in ("_said", "_attested_text")}
     said = {**old.get("_said", {})}
-    for key, words in (new.get("_said") or {}).items():
+    new_said = privacy.mask_deep(new.get("_said") or {})  # the words are echoed and stored: personal data masked
+    for key, words in new_said.items():
         if key == "absent_events":  # kept by event type: a later denial of a type replaces the earlier one
             said["absent"] = {**said.get("absent", {}),
                               **{a["type"]: w for a, w in zip(new.get("absent_events", []), words) if w}}
@@ -56,7 +60,7 @@ def merge_facts(old: dict, new: dict, correction: bool = False, new_event: bool 
         if key == "events":
             before = merged.get("events_stated", [])
             merged["events_stated"] = merge_events(before, value, correction, new_event)
-            words = (new.get("_said") or {}).get("events") or []
+            words = new_said.get("events") or []
             kept_words = list(said.get("events", [])) + [None] * (len(before) - len(said.get("events", [])))
             for ev, w in zip(value, words + [None] * len(value)):
                 if ev in merged["events_stated"][len(before):] and w:
@@ -681,11 +685,15 @@ def answer_turn(db, kb: dict, store: SessionStore, message: str, session_id: str
     scope_now = named.documents() or (info.get("docs") if isinstance(info.get("docs"), list) else None)
     if scope_now:
         kept["_scope"] = scope_now
+    # personal data the user typed is masked wherever the reply repeats it; a quoted clause keeps its words,
+    # but not a mobile number (nlp/privacy.py)
+    reply = privacy.mask_echo(reply, message)
     out = {"session_id": session_id, "intent": intent, "reply": reply,
            "facts": public_facts(kept),
-           "understood": understood(kept),
+           "understood": privacy.mask_echo(understood(kept), message),
            "questions": [q["question"] for q in questions], "question_details": questions,
-           "results": results, "citations": dedupe(citations)}
+           "results": privacy.mask_deep(results, privacy.mask_mobiles),
+           "citations": privacy.mask_deep(dedupe(citations), privacy.mask_mobiles)}
     save_turn(store, session_id, kept, message, {"reply": reply, "questions": out["questions"]})
     return out
 

@@ -3,7 +3,8 @@
 By default the file sits beside the KB, `kb.sqlite` → `kb.sessions.sqlite` (`default_path`). Tables:
 `sessions` (id, facts JSON, created_at, updated_at) and `turns` (session_id → sessions.id ON DELETE CASCADE, n,
 message, reply JSON, at), created by the migrations registered here and recorded in the file's own `_migrations`
-(the style of knowledge/db.py).
+(the style of knowledge/db.py). Messages and the words facts came from (`_said`) are stored with personal data
+masked (nlp/privacy.py): 王**经理, 138****5678, 3202**********1234.
 
 Several workers may share the file: it is in WAL mode, every connection waits up to BUSY_TIMEOUT_S for a lock,
 and every write is one `BEGIN IMMEDIATE` transaction. A turn's save is a compare-and-swap on the facts:
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import sqlite_utils
+
+from nlp import privacy
 
 from .db import migration_registry, now
 
@@ -65,6 +68,13 @@ def resolve_path(kb_path: str | Path, sessions_path: Optional[str | Path] = None
 
 def dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def masked_said(facts: dict) -> dict:
+    """The facts with personal data in the words they came from masked (the facts themselves are untouched)."""
+    if not facts.get("_said"):
+        return facts
+    return {**facts, "_said": privacy.mask_deep(facts["_said"])}
 
 
 class SessionStore:
@@ -174,9 +184,13 @@ class SessionStore:
 
     def save_turn(self, session_id: str, facts: dict, message: str, reply: dict) -> int:
         """Store the facts after a turn and the turn itself, in one transaction; returns the turn's number.
+        The message and the words the facts came from (`_said`) are stored with personal data masked
+        (nlp/privacy.py: phone numbers, 身份证 numbers, e-mail addresses, names with titles); the reply is
+        stored as the caller gives it (the dialogue masks it before it is shown).
         Raises SessionConflict when the stored facts are no longer those load() read (a session never loaded
         by this store is written as is)."""
         at = now()
+        message, facts = privacy.mask(message), masked_said(facts)
         with self.write() as db:
             current = self._facts_json(session_id)
             if session_id in self._base and current != self._base[session_id]:

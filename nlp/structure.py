@@ -193,7 +193,17 @@ def split_inline(builder: TreeBuilder, clause: Clause) -> None:
             continue
         intro = para[:run[0][0]].rstrip()
         clause.body[i] = intro
-        clause.text = clause.text.replace(para, intro)
+        # this paragraph's own place in the text (the same words may be printed again further on): the
+        # paragraphs come in the text in order, so it is the first occurrence after those before it
+        at = 0
+        for before in clause.body[:i]:
+            found = clause.text.find(before, at)
+            at = found + len(before) if found >= 0 else at
+        k = clause.text.find(para, at)
+        if k < 0:
+            k = clause.text.find(para)
+        if k >= 0:
+            clause.text = clause.text[:k] + intro + clause.text[k + len(para):]
         clause.heading = clause.heading or heading_of(intro)
         for j, (pos, lab) in enumerate(run):
             end = run[j + 1][0] if j + 1 < len(run) else len(para)
