@@ -26,7 +26,7 @@ from knowledge.sessions import SessionConflict, SessionError
 from .deps import APIError
 from .limits import BodyLimits
 from .routes import (chat, check, clauses, conditions, documents, enterprises, measures, notifications, push_items,
-                     session_facts, sessions, web)
+                     session_facts, sessions, uploads, web)
 
 LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
@@ -39,6 +39,8 @@ class Settings:
     max_json_depth: int = 32              # a profile never nests deeper; a body that does is refused (422)
     registry_path: Optional[Path] = None  # enterprise registry; None: <kb stem>.registry.sqlite beside the KB
     write_token: Optional[str] = field(default=None, repr=False)  # bearer token of write endpoints; None: no writes
+    allow_uploads: bool = False           # POST /v1/documents ingests uploads into the KB (with the token)
+    max_upload_bytes: int = 20_000_000    # an upload request body above this is refused (413)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -46,7 +48,8 @@ class Settings:
         return cls(db_path=Path(os.environ.get("XINYI_DB", "kb.sqlite")),
                    sessions_path=Path(sessions) if sessions else None,
                    registry_path=Path(registry) if registry else None,
-                   write_token=os.environ.get("XINYI_TOKEN") or None)
+                   write_token=os.environ.get("XINYI_TOKEN") or None,
+                   allow_uploads=os.environ.get("XINYI_ALLOW_UPLOADS", "") in ("1", "true", "yes"))
 
 
 def error(status: int, message: str, field: str | None = None) -> JSONResponse:
@@ -116,7 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     for r in (documents.router, measures.router, clauses.router, conditions.router, check.router, chat.router,
               sessions.router, enterprises.router, notifications.router, push_items.router, session_facts.router,
-              web.router):
+              uploads.router, web.router):
         app.include_router(r)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")  # the web page's files (GET /)
     app.add_exception_handler(RequestValidationError, on_validation)
@@ -128,7 +131,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(APIError, on_api)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
-    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
+                       uploads={uploads.UPLOAD_PATH: settings.max_upload_bytes} if settings.allow_uploads else None)
     return app
 
 

@@ -419,10 +419,15 @@ def serve(db: DbOption,
           sessions: SessionsOption = None,
           registry: Annotated[Optional[Path], typer.Option(
               "--registry", envvar="XINYI_REGISTRY",
-              help="enterprise registry file (default: <kb stem>.registry.sqlite beside the KB)")] = None) -> None:
+              help="enterprise registry file (default: <kb stem>.registry.sqlite beside the KB)")] = None,
+          allow_uploads: Annotated[bool, typer.Option(
+              "--allow-uploads", envvar="XINYI_ALLOW_UPLOADS",
+              help="let staff upload documents into the KB (POST /v1/documents, with XINYI_TOKEN)")] = False) -> None:
     """Serve the KB read-only over HTTP (OpenAPI at /docs); chat sessions go to their own file, registry events
     and feedback to the registry's — written only with the bearer token in XINYI_TOKEN (unset: no writes).
-    Example: XINYI_TOKEN=… xinyi serve --db kb.sqlite --port 8000"""
+    With --allow-uploads, staff may also upload documents into the KB (POST /v1/documents, the web page's
+    工作人员 view), with the same token.
+    Example: XINYI_TOKEN=… xinyi serve --db kb.sqlite --port 8000 [--allow-uploads]"""
     import os
     import uvicorn
     from api.app import Settings, create_app
@@ -433,8 +438,10 @@ def serve(db: DbOption,
         fail(str(exc))
     token = os.environ.get("XINYI_TOKEN") or None
     if not token:
-        sys.stderr.write("xinyi: XINYI_TOKEN is not set: registry writes (events, feedback) are disabled\n")
-    uvicorn.run(create_app(Settings(db_path=db, sessions_path=sessions, registry_path=registry, write_token=token)),
+        sys.stderr.write("xinyi: XINYI_TOKEN is not set: registry writes (events, feedback) are disabled"
+                         + (" and so are uploads" if allow_uploads else "") + "\n")
+    uvicorn.run(create_app(Settings(db_path=db, sessions_path=sessions, registry_path=registry, write_token=token,
+                                    allow_uploads=allow_uploads)),
                 host=host, port=port)
 
 

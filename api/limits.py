@@ -28,17 +28,20 @@ def json_depth(body: bytes) -> int:
 
 
 class BodyLimits:
-    """ASGI middleware: reads a request body up to `max_bytes`, checks its JSON depth, then hands it on."""
+    """ASGI middleware: reads a request body up to `max_bytes`, checks its JSON depth, then hands it on.
+    `uploads`: {path: max bytes} of POST endpoints taking files (a larger limit, no JSON depth check)."""
 
-    def __init__(self, app, max_bytes: int, max_depth: int):
-        self.app, self.max_bytes, self.max_depth = app, max_bytes, max_depth
+    def __init__(self, app, max_bytes: int, max_depth: int, uploads: dict[str, int] | None = None):
+        self.app, self.max_bytes, self.max_depth, self.uploads = app, max_bytes, max_depth, uploads or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
+        upload = self.uploads.get(scope.get("path", "")) if scope["method"] == "POST" else None
+        max_bytes = upload or self.max_bytes
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            return await refuse(send, 413, f"request body larger than {self.max_bytes} bytes")
+        if declared and declared.isdigit() and int(declared) > max_bytes:
+            return await refuse(send, 413, f"request body larger than {max_bytes} bytes")
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
@@ -46,12 +49,12 @@ class BodyLimits:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                return await refuse(send, 413, f"request body larger than {self.max_bytes} bytes")
+            if size > max_bytes:
+                return await refuse(send, 413, f"request body larger than {max_bytes} bytes")
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        if json_depth(body) > self.max_depth:
+        if not upload and json_depth(body) > self.max_depth:
             return await refuse(send, 422, f"request body nested deeper than {self.max_depth} levels")
         sent = False
 

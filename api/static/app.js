@@ -1,4 +1,5 @@
-/* 信易 web page: chat, facts, documents, 措施清单, 行为清单 and a read-only staff view over the /v1 API.
+/* 信易 web page: chat, facts, documents, 措施清单, 行为清单 and a staff view over the /v1 API (read-only, or
+   with uploads when GET /v1/capabilities allows them).
    Plain JS, no build step, nothing loaded from elsewhere. Every piece of data goes into the DOM as text
    (textContent / createTextNode), never as markup. */
 "use strict";
@@ -7,6 +8,7 @@
   const SESSION_KEY = "xinyi.session";
   const LAST_KEY = "xinyi.lastReply";
   const ATTESTED_KEY = "xinyi.attestedText";
+  const TOKEN_KEY = "xinyi.staffToken";  // sessionStorage: gone when the tab closes
   const RERUN_MESSAGE = "按页面上改过的情况，结果是否有变化？";  // knowledge/session_facts.py
   const KIND = { incentive: "激励", penalty: "惩戒", other: "其他" };
   const ROLE = { incentive_eligibility: "守信激励条件", penalty_trigger: "失信惩戒情形", scope: "适用范围", other: "其他" };
@@ -940,6 +942,7 @@
   async function showStaff() {
     if (staffLoaded) return;
     staffLoaded = true;
+    await showUploads();
     setStatus("review-status", "正在载入……");
     try {
       const items = await api("/v1/review");
@@ -972,7 +975,7 @@
         clear($("diff-from")).append(...opts(w.versions[w.versions.length - 2].version));
         clear($("diff-to")).append(...opts(w.versions[w.versions.length - 1].version));
       };
-      sel.addEventListener("change", fillVersions);
+      sel.onchange = fillVersions;  // once, also when the view is refreshed after an upload
       fillVersions();
       $("diff-form").hidden = false;
       setStatus("diff-status", `${withVersions.length} 份文件有多个版本。`);
@@ -1008,6 +1011,128 @@
     } catch (err) {
       out.append(el("p", { class: "error", text: err.message }));
     }
+  }
+
+  // ---- staff uploads (only when the server allows them) ------------------------------------------------
+
+  let capabilities = null;
+
+  async function showUploads() {
+    if (!capabilities) {
+      try { capabilities = await api("/v1/capabilities"); } catch (e) { capabilities = { uploads: false }; }
+    }
+    if (!capabilities.uploads) return;
+    $("staff-mode").textContent = "本服务允许工作人员凭令牌上传文件入库；上传的文件会立即用于咨询和清单。";
+    $("upload-panel").hidden = false;
+    if (!$("upload-token").value) {
+      try { $("upload-token").value = sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { /* storage off */ }
+    }
+    await renderStaffDocs();
+  }
+
+  async function renderStaffDocs() {
+    try {
+      const docs = await documentsList();
+      clear($("staff-docs")).append(...docs.map((d) => el("li", { dataset: { id: d.id } },
+        el("a", { href: `#documents/${encodeURIComponent(d.id)}`, text: shortTitle(d.title || d.source_file) }),
+        el("span", { class: "muted", text: `（${d.source_file}，第 ${d.version} 版）` }))));
+      $("staff-docs-h").textContent = `知识库中的文件（共 ${docs.length} 份）`;
+    } catch (e) {
+      setStatus("upload-status", e.message, true);
+    }
+  }
+
+  /** A reader's or the server's reason for refusing a file, in Chinese (the original kept as detail). */
+  function refusalText(reason) {
+    const r = String(reason || "");
+    if (/%PDF/.test(r)) return "这不是 PDF 文件";
+    if (/not a \.docx file|zip/.test(r)) return "这不是 .docx 文件";
+    if (/unsupported file type/.test(r)) return "不支持这种文件类型（只收 .txt .html .docx .pdf）";
+    if (/content is binary|binary data/.test(r)) return "文件内容不是文字";
+    if (/empty/.test(r)) return "文件是空的";
+    if (/same name/.test(r)) return "与本次上传的另一个文件同名";
+    if (/no usable name/.test(r)) return "文件名不可用";
+    if (/larger than|too large|limit/.test(r)) return "文件超出了读取限制";
+    return "无法读取这个文件";
+  }
+
+  function uploadResultItem(r) {
+    const counts = `措施 ${r.measures} 项、条件 ${r.conditions} 项`;
+    let text;
+    if (r.status === "added") text = `已加入：${r.source_file}，${counts}`;
+    else if (r.status === "updated") text = `已更新：${r.source_file}（第 ${r.version} 版），${counts}`;
+    else if (r.status === "unchanged") text = `没有变化：${r.source_file} 已在知识库中（第 ${r.version} 版）`;
+    else text = `未能读取：${r.source_file || "（无文件名）"}：${refusalText(r.error)}`;
+    return el("li", { class: r.status, dataset: { status: r.status } }, text,
+      r.status === "refused" && r.error ? el("span", { class: "detail", text: r.error }) : null,
+      (r.warnings || []).length ? el("span", { class: "detail", text: `提示：${r.warnings.join("；")}` }) : null);
+  }
+
+  const UPLOAD_ERRORS = {
+    401: "令牌不正确，请检查后重新输入。", 403: "服务器没有开放上传。", 413: "文件太大，超出了服务器允许的上传大小。",
+    415: "文件类型不符", 422: "上传的内容不符合要求。",
+  };
+
+  function uploadFiles(e) {
+    e.preventDefault();
+    const token = $("upload-token").value.trim();
+    const files = [...$("upload-files").files];
+    if (!token) { setStatus("upload-status", "请先输入工作人员令牌。", true); $("upload-token").focus(); return; }
+    if (!files.length) { setStatus("upload-status", "请先选择要上传的文件。", true); $("upload-files").focus(); return; }
+    try { sessionStorage.setItem(TOKEN_KEY, token); } catch (err) { /* not kept */ }
+    const form = new FormData();
+    for (const f of files) form.append("files", f, f.name);
+    const bar = $("upload-progress");
+    const button = $("upload-button");
+    const done = () => { button.disabled = false; bar.hidden = true; $("upload-panel").removeAttribute("aria-busy"); };
+    clear($("upload-results"));
+    button.disabled = true;
+    bar.hidden = false;
+    bar.value = 0;
+    $("upload-panel").setAttribute("aria-busy", "true");
+    setStatus("upload-status", `正在上传 ${files.length} 个文件……`);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/v1/documents");
+    xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", (ev) => {
+      if (!ev.lengthComputable) return;
+      const pct = Math.round((ev.loaded / ev.total) * 100);
+      bar.value = pct;
+      bar.textContent = `${pct}%`;
+      setStatus("upload-status", `正在上传……${pct}%`);
+    });
+    xhr.upload.addEventListener("load", () => {
+      bar.removeAttribute("value");  // indeterminate: the server is reading the files
+      setStatus("upload-status", "已上传，正在读取和入库……");
+    });
+    xhr.addEventListener("error", () => { done(); setStatus("upload-status", "无法连接服务器，请稍后再试。", true); });
+    xhr.addEventListener("load", async () => {
+      done();
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
+      if (xhr.status !== 200 || !Array.isArray(body)) {
+        let text = UPLOAD_ERRORS[xhr.status] || errorText(xhr.status, body);
+        if (xhr.status === 415 && body && body.error) {
+          text += "：" + String(body.error).split("; ").map((part) => {
+            const at = part.indexOf(": ");
+            return at > 0 ? `${part.slice(0, at)}（${refusalText(part.slice(at + 2))}）` : refusalText(part);
+          }).join("；") + "。";
+        }
+        setStatus("upload-status", text, true);
+        if (xhr.status === 401) $("upload-token").focus();
+        return;
+      }
+      $("upload-results").append(...body.map(uploadResultItem));
+      const ok = body.filter((r) => r.status !== "refused").length;
+      setStatus("upload-status", `完成：${ok} 个文件入库，${body.length - ok} 个未能读取。`, ok < body.length);
+      $("upload-files").value = "";
+      // what changed is seen everywhere: the documents, 措施清单, 行为清单, review list and version diff
+      state.documents = null; state.allMeasures = null; state.conditions = null; state.docCache.clear();
+      staffLoaded = false;
+      await showStaff();
+    });
+    xhr.send(form);
   }
 
   // ---- views ------------------------------------------------------------------------------------------
@@ -1065,6 +1190,7 @@
     $("condition-doc").addEventListener("change", filterConditions);
     $("condition-filter").addEventListener("submit", (e) => { e.preventDefault(); filterConditions(); });
     $("diff-form").addEventListener("submit", showDiff);
+    $("upload-form").addEventListener("submit", uploadFiles);
     $("clause-dialog").addEventListener("close", () => {
       const back = $("clause-dialog").returnFocus;
       if (back && back.isConnected) back.focus();
