@@ -39,7 +39,7 @@ class Limits:
     timeout_s: float = 120.0       # one .pdf/.docx parse, wall time in the child
     memory_mb: int = 1024          # the child's address space
     max_docx_mb: float = 200.0     # a .docx, the uncompressed sizes its zip directory declares, summed
-    max_docx_ratio: float = 200.0  # one .docx member over 5 MB: declared size / compressed size
+    max_docx_ratio: float = 500.0  # one .docx member over 5 MB: declared / compressed size (XML: 10–250)
     max_docx_members: int = 10000  # entries in a .docx zip
 
     @classmethod
