@@ -39,7 +39,7 @@ class Limits:
     timeout_s: float = 120.0       # one .pdf/.docx parse, wall time in the child
     memory_mb: int = 1024          # the child's address space
     max_docx_mb: float = 200.0     # a .docx, the uncompressed sizes its zip directory declares, summed
-    max_docx_ratio: float = 200.0  # one .docx member over 5 MB: declared size / compressed size
+    max_docx_ratio: float = 500.0  # one .docx member over 5 MB: declared / compressed size (XML: 10–250)
     max_docx_members: int = 10000  # entries in a .docx zip
 
     @classmethod
@@ -52,10 +52,13 @@ class Limits:
             raw = environ.get(var) if var else None
             if raw not in (None, ""):
                 values[f.name] = _positive(raw, var, int if f.type in (int, "int") else float)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        for k, v in values.items():
-            if not isinstance(v, (int, float)) or v <= 0:
-                raise XinyiError(f"{ENV.get(k, k)}: expected a positive number, got {v!r}")
+        for k, v in overrides.items():
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
+                shown = "--max-file-mb" if k == "max_file_mb" else k
+                raise XinyiError(f"{shown}: expected a positive number, got {v!r}")
+            values[k] = v
         return replace(cls(), **values)
 
 
@@ -120,7 +123,10 @@ def run_isolated(kind: str, data: bytes, name: str, limits: Limits) -> tuple[str
                               f"({ENV['timeout_s']})")
     if b"MemoryError" in proc.stderr:
         raise ReadError(name, memory_refusal(kind, limits))
-    how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+    try:
+        how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+    except ValueError:
+        how = f"signal {-code}"
     raise ReadError(name, f"the .{kind} reader stopped on it ({how}); expected a readable .{kind} file")
 
 

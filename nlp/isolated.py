@@ -70,8 +70,8 @@ def check_xml_parts(zf: zipfile.ZipFile) -> None:
         try:
             parseString(zf.read(m), xml.sax.ContentHandler(), forbid_dtd=True)
         except DTDForbidden:
-            raise Refused(f"refused — {m.filename} declares a DTD (<!DOCTYPE …>, where entities are defined: "
-                          f"billion laughs, external files); a Word document has none") from None
+            raise Refused(f"refused — {m.filename} declares a DTD (<!DOCTYPE …>: entity expansion, billion "
+                          f"laughs, external entities); a Word document has none") from None
         except DefusedXmlException as e:
             raise Refused(f"refused — {m.filename}: {type(e).__name__} (entity expansion or an external "
                           f"reference)") from None
@@ -115,6 +115,8 @@ def read_docx(data: bytes, name: str, limits: dict) -> tuple[str, list[str]]:
     except (Refused, MemoryError, RecursionError):
         raise
     except Exception as e:  # zipfile.BadZipFile, KeyError, lxml errors, PackageNotFoundError...
+        if "NO_MEMORY" in str(getattr(e, "error_log", "")):  # libxml2 out of memory, told as a syntax error
+            raise MemoryError from None
         raise Refused(f"not a readable .docx file ({type(e).__name__}); "
                       "expected a Word 2007+ document (save old .doc files as .docx)") from None
     text = "\n".join(lines)

@@ -5,6 +5,7 @@ Nothing here interprets the text: furniture removal, width folding and line join
 from __future__ import annotations
 
 import codecs
+import functools
 import os
 import re
 import unicodedata
@@ -70,6 +71,8 @@ def iter_input_files(paths: list[PathLike], refused: Optional[list[str]] = None)
                 found = _walk_folder(p, refused)
             elif p.exists():
                 found = [p]  # an explicitly named file is kept even if unsupported: read_document explains why
+            elif p.is_symlink():
+                raise ReadError(printable(p), "cannot be followed (a link that loops or points nowhere)")
             else:
                 raise ReadError(p.name or str(p), "no such file or folder")
         except ReadError as exc:
@@ -80,11 +83,11 @@ def iter_input_files(paths: list[PathLike], refused: Optional[list[str]] = None)
         for f in found:
             try:
                 key = f.resolve(strict=True)
-            except (OSError, RuntimeError) as exc:  # a link that loops or points nowhere
-                message = f"{printable(f)}: cannot be followed ({type(exc).__name__})"
+            except (OSError, RuntimeError):  # a link that loops or points nowhere
+                exc = ReadError(printable(f), "cannot be followed (a link that loops or points nowhere)")
                 if refused is None:
-                    raise ReadError(printable(f), f"cannot be followed ({type(exc).__name__})") from None
-                refused.append(message)
+                    raise exc from None
+                refused.append(str(exc))
                 continue
             if key not in seen:
                 seen.add(key)
@@ -159,31 +162,69 @@ def _utf16_without_bom(data: bytes) -> tuple[Optional[str], Optional[str]]:
                 text = data.decode(codec)
             except UnicodeDecodeError:
                 continue
-            if not _noisy(text) and sum(map(_is_cjk, text)) > 0.3 * len(text.strip() or "x"):
+            if not _noisy(text) and _cjk_count(text) > 0.3 * len(text.strip() or "x"):
                 return text, codec
     return None, None
 
 
+_NOISE_CATEGORIES = ("Cc", "Co", "Cn", "Cs")
+
+
+@functools.cache
+def _plain_class() -> re.Pattern:
+    """Runs of characters that are neither space nor noise, from the ranges text is mostly made of (checked
+    one by one here, so the class holds no unassigned or control character of this Python's Unicode)."""
+    ranges = ((0x21, 0x7E), (0xA1, 0x24F), (0x2010, 0x2027), (0x2030, 0x205E), (0x2100, 0x22FF),
+              (0x2460, 0x27BF), (0x3001, 0x303F), (0x3040, 0x30FF), (0x3400, 0x9FFF), (0xF900, 0xFAFF),
+              (0xFE30, 0xFE4F), (0xFF01, 0xFFEF))
+    keep = [c for lo, hi in ranges for c in map(chr, range(lo, hi + 1))
+            if not c.isspace() and unicodedata.category(c) not in _NOISE_CATEGORIES]
+    spans: list[list[str]] = []
+    for c in keep:
+        if spans and ord(c) == ord(spans[-1][1]) + 1:
+            spans[-1][1] = c
+        else:
+            spans.append([c, c])
+    return re.compile("[" + "".join(re.escape(a) if a == b else f"{re.escape(a)}-{re.escape(b)}"
+                                    for a, b in spans) + "]+")
+
+
+_CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+def _visible_and_noise(text: str) -> tuple[int, int]:
+    """(characters that are not space, those of them that are control, private-use, unassigned, surrogate or
+    replacement ones) — the common characters counted in runs by a regex, only the rest one by one (linear,
+    and fast on megabytes)."""
+    rest = _plain_class().sub("", text)
+    visible = len(text) - len(rest)
+    noise = 0
+    for c in rest:
+        if not c.isspace():
+            visible += 1
+            noise += c == "\ufffd" or unicodedata.category(c) in _NOISE_CATEGORIES
+    return visible, noise
+
+
 def _noisy(text: str) -> bool:
     """More than 5 % of the visible characters are control, private-use, unassigned or replacement ones."""
-    chars = [c for c in text if not c.isspace()]
-    noise = sum(1 for c in chars if c == "\ufffd" or unicodedata.category(c) in ("Cc", "Co", "Cn", "Cs"))
-    return bool(chars) and noise > 0.05 * len(chars)
+    visible, noise = _visible_and_noise(text)
+    return bool(visible) and noise > 0.05 * visible
 
 
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0003134f"
+def _cjk_count(text: str) -> int:
+    return len(text) - len(_CJK.sub("", text))
 
 
 def _check_readable(text: str, name: str) -> None:
-    chars = [c for c in text if not c.isspace()]
-    if not chars:
+    visible, noise = _visible_and_noise(text)
+    if not visible:
         raise ReadError(name, "file has no text; expected a document with text")
-    if _noisy(text):
+    if noise > 0.05 * visible:
         raise ReadError(name, "looks like binary data (mostly non-printable characters); expected a text document")
-    if not any(_is_cjk(c) for c in chars):
-        readable = sum(1 for c in chars if c.isalnum() or c in ".,;:!?'\"()-")
-        if readable < 0.5 * len(chars):
+    if not _CJK.search(text):
+        readable = sum(1 for c in text if c.isalnum() or c in ".,;:!?'\"()-")
+        if readable < 0.5 * visible:
             raise ReadError(name, "no Chinese or other readable text found; expected a text document")
 
 

@@ -56,15 +56,17 @@ def cyclic_pdf(folder: Path) -> Path:
 
 
 def many_pages_pdf(folder: Path, pages: int = 100_000, declared: int | None = None,
-                   name: str = "many_pages.pdf") -> Path:
+                   name: str = "many_pages.pdf", lines: int = 1) -> Path:
     """`pages` pages sharing one content stream (about 8 MB for 100,000: under the per-file size limit, so the
-    page count is what refuses it). `declared`: the /Count the page tree claims, if not the truth."""
+    page count is what refuses it) of `lines` lines. `declared`: the /Count the page tree claims, if not the
+    truth."""
+    content = b"BT /F1 12 Tf 72 720 Td " + b"(Hello) Tj 0 -1 Td " * lines + b"ET"
     kids = b" ".join(b"%d 0 R" % (5 + i) for i in range(pages))
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [%s] /Count %d /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> >>"
         % (kids, pages if declared is None else declared),
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(_CONTENT), _CONTENT),
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
         _FONT,
     ]
     page = b"<< /Type /Page /Parent 2 0 R /Contents 3 0 R >>"  # MediaBox and Resources are inherited
@@ -115,19 +117,22 @@ def plain_docx(folder: Path) -> Path:
     return _docx(Path(folder) / "plain.docx", _document_xml(_paragraphs(POLICY)))
 
 
-def docx_zip_bomb(folder: Path, gigabytes: float = 2.2) -> Path:
+def docx_zip_bomb(folder: Path, gigabytes: float = 2.2, level: int = 1) -> Path:
     """A valid .docx whose word/document.xml is `gigabytes` of blanks inside the body (legal XML), deflated
-    about 1000:1 — a couple of MB on disk. Written through zipfile in 16 MB chunks, so never held in memory."""
+    about 230:1 at `level` 1 (10 MB on disk, 5 s) or 1000:1 at 9 (2 MB, 12 s). Written through zipfile in 16 MB
+    chunks, so never held in memory."""
     f = Path(folder) / "bomb.docx"
     _docx(f)
     head = _document_xml(_paragraphs(POLICY)).rsplit("</w:body>", 1)[0] + "<w:p><w:r><w:t>"
     tail = "</w:t></w:r></w:p></w:body></w:document>"
     chunk = b" " * (16 << 20)
-    with zipfile.ZipFile(f, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+    with zipfile.ZipFile(f, "a", zipfile.ZIP_DEFLATED, compresslevel=level) as z:
         with z.open("word/document.xml", "w", force_zip64=True) as out:
             out.write(head.encode())
-            for _ in range(int(gigabytes * 1024 / 16)):
-                out.write(chunk)
+            left = int(gigabytes * (1 << 30))
+            while left > 0:
+                out.write(chunk[:left])
+                left -= len(chunk)
             out.write(tail.encode())
     return f
 
@@ -206,13 +211,14 @@ HOSTILE = {
 }
 
 
-def write_all(folder: Path, big: bool = True) -> dict[str, tuple[str, str | None]]:
-    """Every file of the corpus into `folder`; returns {file name: (outcome, words)}."""
+def write_all(folder: Path, big: bool = True, bomb_gb: float = 2.2) -> dict[str, tuple[str, str | None]]:
+    """Every file of the corpus into `folder` (`big`: the 50 MB text too); returns {file name: (outcome, words)}."""
     out = {}
     for writer, expected in HOSTILE.items():
         if writer is big_text and not big:
             continue
-        out[writer(Path(folder)).name] = expected
+        path = writer(Path(folder), gigabytes=bomb_gb) if writer is docx_zip_bomb else writer(Path(folder))
+        out[path.name] = expected
     return out
 
 
