@@ -198,5 +198,7 @@ def test_sigkill_mid_ingest_leaves_every_document_at_one_version(setting):
                                [WUXI]).fetchone()[0] == 2
             con.close()
         db.unlink(missing_ok=True)
-    assert len(states) >= 3, states  # the kills fell at different points of the run
+    # the kills fell before and after the commit: a batch of documents is one transaction (a savepoint each),
+    # so nothing in between can be seen
+    assert len(states) >= 2, states
     assert killed >= KILLS * 0.5, f"only {killed} of {KILLS} runs were killed mid-ingest"
