@@ -1,8 +1,26 @@
-"""Request limits applied before anything is parsed: a body larger than the limit is refused (413), a JSON body
-nested deeper than the limit is refused (422) — both in the error shape {"error", "field"}."""
+"""Request limits and the answer log.
+
+- BodyLimits: before anything is parsed, a body larger than the limit is refused (413), a JSON body nested deeper
+  than the limit is refused (422) — both in the error shape {"error", "field"}.
+- ChatRate: a token bucket per client address for chat turns (429 with Retry-After when empty).
+- TurnLocks: turns of one session in this process wait for each other (the session file's compare-and-swap
+  settles turns sent to different processes).
+- AnswerLog: one log line per answer (logger "xinyi": method and route, KB stamp, status, milliseconds — never
+  the body, the query string or a path parameter), and a fault of ours answered as 500 in the error shape
+  without its message reaching any log.
+"""
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+log = logging.getLogger("xinyi")
 
 
 def json_depth(body: bytes) -> int:
@@ -72,3 +90,125 @@ async def refuse(send, status: int, message: str) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
     await send({"type": "http.response.body", "body": payload})
+
+
+class ChatRate:
+    """Token buckets per client address: `per_minute` turns a minute, refilled continuously, as many at once
+    when a client has been quiet a minute; per_minute 0 is no limit. take(client) → 0.0 when the turn may go,
+    else the seconds until it may. At most MAX_CLIENTS addresses are remembered (full buckets are forgotten
+    first: they hold nothing a new bucket would not)."""
+
+    MAX_CLIENTS = 10_000
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic):
+        self.per_minute, self.clock = per_minute, clock
+        self.capacity, self.per_second = float(per_minute), per_minute / 60.0
+        self._buckets: dict[str, tuple[float, float]] = {}  # client → (tokens, when counted)
+        self._lock = threading.Lock()
+
+    def take(self, client: str) -> float:
+        if self.per_minute <= 0:
+            return 0.0
+        now = self.clock()
+        with self._lock:
+            tokens, then = self._buckets.get(client, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - then) * self.per_second)
+            if tokens >= 1.0:
+                self._buckets[client] = (tokens - 1.0, now)
+                if len(self._buckets) > self.MAX_CLIENTS:
+                    self._forget(now)
+                return 0.0
+            self._buckets[client] = (tokens, now)
+            return (1.0 - tokens) / self.per_second
+
+    def _forget(self, now: float) -> None:
+        full = [c for c, (t, then) in self._buckets.items() if t + (now - then) * self.per_second >= self.capacity]
+        for c in full:
+            del self._buckets[c]
+        while len(self._buckets) > self.MAX_CLIENTS:  # all busy: the longest quiet goes
+            del self._buckets[min(self._buckets, key=lambda c: self._buckets[c][1])]
+
+
+class TurnLocks:
+    """One lock per session id while a turn of it runs in this process: a second turn of the same session waits
+    for the first (up to `wait_s`, then TimeoutError), so it answers on the facts the first saved."""
+
+    def __init__(self, wait_s: float = 30.0):
+        self.wait_s = wait_s
+        self._locks: dict[str, list] = {}  # id → [lock, how many hold or wait for it]
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def hold(self, session_id: Optional[str]) -> Iterator[None]:
+        if not session_id:
+            yield
+            return
+        with self._guard:
+            entry = self._locks.setdefault(session_id, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            if not entry[0].acquire(timeout=self.wait_s):
+                raise TimeoutError(session_id)
+            try:
+                yield
+            finally:
+                entry[0].release()
+        finally:
+            with self._guard:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    self._locks.pop(session_id, None)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+def kb_version(db_path: Path) -> str:
+    """A short stamp of the KB file as it is now (knowledge.queries.kb_stamp: mtime, size, change counter, WAL):
+    which KB an answer came from, without naming anything in it."""
+    from knowledge.queries import kb_stamp
+    try:
+        return hashlib.sha256(repr(kb_stamp(Path(db_path))).encode()).hexdigest()[:12]
+    except OSError:
+        return "missing"
+
+
+class AnswerLog:
+    """ASGI middleware, outermost: logs each answer once, and answers a fault nothing inside answered (500)."""
+
+    def __init__(self, app, db_path: Path):
+        self.app, self.db_path = app, Path(db_path)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        began, status = time.perf_counter(), None
+
+        async def sending(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:  # never re-raised: the server's own log would print its message
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            where = f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb else "?"
+            log.error("internal error %s at %s", type(exc).__name__, where)
+            if status is None:
+                status = 500
+                body = json.dumps({"error": f"internal error ({type(exc).__name__}); the request was not "
+                                            "carried out", "field": None}).encode()
+                await send({"type": "http.response.start", "status": 500,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+        finally:
+            route = scope.get("route")
+            endpoint = f"{scope.get('method', '?')} {getattr(route, 'path', None) or 'unmatched'}"
+            ms = (time.perf_counter() - began) * 1000
+            kb = kb_version(self.db_path)
+            log.info("answer %s kb=%s status=%s ms=%.0f", endpoint, kb, status, ms,
+                     extra={"endpoint": endpoint, "kb": kb, "status": status, "ms": round(ms, 1)})
