@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -433,7 +434,6 @@ def serve(db: DbOption,
     XINYI_CORS_ORIGINS: origins allowed to call from a browser (comma-separated; default none).
     Example: XINYI_TOKEN=… xinyi serve --db kb.sqlite --port 8000 [--allow-uploads]"""
     import dataclasses
-    import logging
     import uvicorn
     from api.app import Settings, create_app
     from knowledge.db import KBError, open_db
@@ -455,14 +455,25 @@ def serve(db: DbOption,
         sys.stderr.write(f"xinyi: listening on {host}: the KB, chat and check are open to anyone who can reach it "
                          "(XINYI_READ_TOKEN_REQUIRED=1 closes them)\n")
     logger = logging.getLogger("xinyi")  # one line per answer: endpoint, KB stamp, status, ms — nothing asked
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = StderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
-        logger.propagate = False
     # uvicorn's own access log is off: it would print each path and query string; the "xinyi" log replaces it
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+
+
+class StderrHandler(logging.StreamHandler):
+    """A log handler writing to whatever sys.stderr is when a line is written."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
 
 
 @app.command()
