@@ -166,8 +166,21 @@ async def on_api(request: Request, exc: APIError) -> JSONResponse:
 
 
 async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:  # every method the path has, not only those of the first route matching it
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return JSONResponse({"error": str(exc.detail), "field": None}, status_code=exc.status_code,
-                        headers=getattr(exc, "headers", None))
+                        headers=headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    from starlette.routing import Match
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "__none__"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -182,8 +195,9 @@ async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 # the error answers every operation may give, declared so that clients (and tests/test_fuzz_api.py) can rely
-# on their shape: 422 bad input, 503 knowledge base or a file unavailable, or busy (with Retry-After)
-ERRORS = {422: {"model": ErrorBody, "description": "bad input"},
+# on their shape: 400 a body that is not JSON, 422 bad input, 503 knowledge base or a file unavailable, or busy (with Retry-After)
+ERRORS = {400: {"model": ErrorBody, "description": "a body that is not JSON"},
+          422: {"model": ErrorBody, "description": "bad input"},
           503: {"model": ErrorBody, "description": "knowledge base or a file unavailable; or busy, with Retry-After"}}
 TOKEN_ERRORS = {401: {"model": ErrorBody, "description": "missing or wrong bearer token"},
                 403: {"model": ErrorBody, "description": "the token is required but the server has none"}}

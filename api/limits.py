@@ -1,7 +1,8 @@
 """Request limits and the answer log.
 
 - BodyLimits: before anything is parsed, a body larger than the limit is refused (413), a JSON body nested deeper
-  than the limit is refused (422) — both in the error shape {"error", "field"}.
+  than the limit or holding a lone surrogate escape (\\ud800, no character) is refused (422) — in the error
+  shape {"error", "field"}.
 - ChatRate: a token bucket per client address for chat turns (429 with Retry-After when empty).
 - TurnLocks: turns of one session in this process wait for each other (the session file's compare-and-swap
   settles turns sent to different processes).
@@ -45,6 +46,47 @@ def json_depth(body: bytes) -> int:
     return deepest
 
 
+def lone_surrogate(body: bytes) -> Optional[str]:
+    """The first \\uD800–\\uDFFF escape of a JSON text that is not half of a surrogate pair ("\\ud800"), or
+    None. Such a string is no text: it could be read, but never written back out as UTF-8."""
+    if b"\\u" not in body:
+        return None
+    i, n, in_string, pending = 0, len(body), False, None
+    while i < n:
+        b = body[i]
+        if not in_string:
+            in_string = b == 0x22
+            i += 1
+            continue
+        if b == 0x22:
+            if pending:
+                return pending
+            in_string = False
+            i += 1
+        elif b == 0x5C:  # backslash: an escape
+            if body[i + 1:i + 2] == b"u" and i + 6 <= n:
+                hexa = body[i + 2:i + 6].decode("ascii", "replace").lower()
+                code = int(hexa, 16) if all(c in "0123456789abcdef" for c in hexa) else -1
+                if 0xDC00 <= code <= 0xDFFF:
+                    if not pending:
+                        return "\\u" + hexa
+                    pending = None
+                else:
+                    if pending:
+                        return pending
+                    pending = "\\u" + hexa if 0xD800 <= code <= 0xDBFF else None
+                i += 6
+            else:
+                if pending:
+                    return pending
+                i += 2
+        else:
+            if pending:
+                return pending
+            i += 1
+    return pending
+
+
 class BodyLimits:
     """ASGI middleware: reads a request body up to `max_bytes`, checks its JSON depth, then hands it on.
     `uploads`: {path: max bytes} of POST endpoints taking files (a larger limit, no JSON depth check)."""
@@ -74,6 +116,9 @@ class BodyLimits:
         body = b"".join(chunks)
         if not upload and json_depth(body) > self.max_depth:
             return await refuse(send, 422, f"request body nested deeper than {self.max_depth} levels")
+        lone = lone_surrogate(body)
+        if lone:
+            return await refuse(send, 422, f"request body holds a lone surrogate ({lone}), which is not a character")
         sent = False
 
         async def replay():

@@ -44,7 +44,7 @@ def validate_facts(facts: Any) -> dict:
     if not isinstance(denials, list):
         raise ProfileError("field 'absent_events' must be a list")
     for i, d in enumerate(denials):
-        if not isinstance(d, dict) or d.get("type") not in event_types():
+        if not isinstance(d, dict) or not isinstance(d.get("type"), str) or d["type"] not in event_types():
             raise ProfileError(f"field 'absent_events[{i}].type' must be one of {', '.join(sorted(event_types()))}")
         for key, value in d.items():
             if value is None:
