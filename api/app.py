@@ -33,7 +33,7 @@ from knowledge.registry import RegistryError
 from knowledge.sessions import SessionBusy, SessionConflict, SessionError, UnknownSession
 
 from .deps import APIError, require_read_token, unknown_session
-from .limits import AnswerLog, BodyLimits, ChatRate, TurnLocks
+from .limits import AnswerLog, BodyLimits, ChatRate, NoSlot, TurnLocks, TurnSlots
 from .schemas import ErrorBody
 from .routes import (chat, check, clauses, conditions, documents, enterprises, measures, notifications, push_items,
                      session_facts, sessions, uploads, web)
@@ -54,11 +54,12 @@ class Settings:
     chat_rate_per_minute: int = 60        # chat turns a client address may send a minute (a bucket of as many); 0: off
     cors_origins: tuple[str, ...] = ()    # origins a browser may call from (CORS); empty: no CORS headers at all
     read_token_required: bool = False     # every /v1 request (reads, chat, check) needs the bearer token too
+    chat_concurrency: int = 2             # chat turns computed at once per process, the rest wait in order; 0: no cap
 
     @classmethod
     def from_env(cls) -> "Settings":
         """XINYI_DB, XINYI_SESSIONS, XINYI_REGISTRY, XINYI_TOKEN, XINYI_CHAT_RATE, XINYI_CORS_ORIGINS (comma-
-        separated), XINYI_READ_TOKEN_REQUIRED (1/true/yes)."""
+        separated), XINYI_READ_TOKEN_REQUIRED (1/true/yes), XINYI_CHAT_CONCURRENCY."""
         env = os.environ
         sessions, registry = env.get("XINYI_SESSIONS"), env.get("XINYI_REGISTRY")
         rate = env.get("XINYI_CHAT_RATE", "").strip()
@@ -68,7 +69,11 @@ class Settings:
             raise ValueError(f"XINYI_CHAT_RATE: expected a whole number of chat turns a minute, got {rate!r}") from None
         if per_minute < 0:
             raise ValueError("XINYI_CHAT_RATE: must be 0 (off) or more")
+        slots = env.get("XINYI_CHAT_CONCURRENCY", "").strip()
+        if slots and not slots.isdigit():
+            raise ValueError(f"XINYI_CHAT_CONCURRENCY: expected a whole number of turns at once, got {slots!r}")
         return cls(db_path=Path(env.get("XINYI_DB", "kb.sqlite")),
+                   chat_concurrency=int(slots) if slots else 2,
                    sessions_path=Path(sessions) if sessions else None,
                    registry_path=Path(registry) if registry else None,
                    write_token=env.get("XINYI_TOKEN") or None,
@@ -151,6 +156,10 @@ async def on_sqlite(request: Request, exc: sqlite3.OperationalError) -> JSONResp
     return await on_unexpected(request, exc)
 
 
+async def on_no_slot(request: Request, exc: NoSlot) -> JSONResponse:
+    return busy()
+
+
 async def on_unknown_session(request: Request, exc: UnknownSession) -> JSONResponse:
     return await on_api(request, unknown_session(exc.session_id))
 
@@ -210,6 +219,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.chat_rate = ChatRate(settings.chat_rate_per_minute)
     app.state.turn_locks = TurnLocks()
+    app.state.turn_slots = TurnSlots(settings.chat_concurrency)
     # with read_token_required every /v1 operation needs the bearer token (the page and its files stay open)
     guarded = dict(dependencies=[Depends(require_read_token)], responses={**ERRORS, **TOKEN_ERRORS}) \
         if settings.read_token_required else dict(responses=ERRORS)
@@ -224,6 +234,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(SessionError, on_sessions)
     app.add_exception_handler(SessionConflict, on_conflict)
     app.add_exception_handler(UnknownSession, on_unknown_session)
+    app.add_exception_handler(NoSlot, on_no_slot)
     app.add_exception_handler(RegistryError, on_registry)
     app.add_exception_handler(sqlite3.OperationalError, on_sqlite)
     app.add_exception_handler(APIError, on_api)

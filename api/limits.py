@@ -6,6 +6,7 @@
 - ChatRate: a token bucket per client address for chat turns (429 with Retry-After when empty).
 - TurnLocks: turns of one session in this process wait for each other (the session file's compare-and-swap
   settles turns sent to different processes).
+- TurnSlots: at most a few chat turns computed at once, the rest waiting in order (fair latency under load).
 - AnswerLog: one log line per answer (logger "xinyi": method and route, KB stamp, status, milliseconds — never
   the body, the query string or a path parameter), and a fault of ours answered as 500 in the error shape
   without its message reaching any log.
@@ -17,6 +18,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Optional
@@ -176,7 +178,7 @@ class ChatRate:
 
 class TurnLocks:
     """One lock per session id while a turn of it runs in this process: a second turn of the same session waits
-    for the first (up to `wait_s`, then TimeoutError), so it answers on the facts the first saved."""
+    for the first (up to `wait_s`, then SessionConflict: 409), so it answers on the facts the first saved."""
 
     def __init__(self, wait_s: float = 30.0):
         self.wait_s = wait_s
@@ -193,7 +195,8 @@ class TurnLocks:
             entry[1] += 1
         try:
             if not entry[0].acquire(timeout=self.wait_s):
-                raise TimeoutError(session_id)
+                from knowledge.sessions import SessionConflict
+                raise SessionConflict(session_id)  # 409: send it again
             try:
                 yield
             finally:
@@ -206,6 +209,53 @@ class TurnLocks:
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+class NoSlot(Exception):
+    """Too many chat turns waiting: answered 503 busy with Retry-After."""
+
+
+class TurnSlots:
+    """At most `n` chat turns computed at once in this process, the others waiting in the order they came
+    (a slot is handed to the first waiter, never taken by a newcomer). A turn is CPU work under one GIL: forty
+    at once only share the processor, each taking forty times as long, and a heavy one waits behind all the
+    rest (p99 of several seconds under load); in order, a turn waits for those before it and no longer. A wait
+    past `wait_s` is NoSlot (the server answers 503 busy, with Retry-After). n 0: no limit."""
+
+    def __init__(self, n: int, wait_s: float = 30.0):
+        self.n, self.wait_s = n, wait_s
+        self._free, self._waiters = n, deque()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        if self.n <= 0:
+            yield
+            return
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                turn = None
+            else:
+                turn = threading.Event()
+                self._waiters.append(turn)
+        if turn is not None and not turn.wait(self.wait_s):
+            with self._lock:
+                if not turn.is_set():  # still waiting: give up the place
+                    self._waiters.remove(turn)
+                    raise NoSlot(f"no chat turn slot came free in {self.wait_s:g} s")
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._waiters:
+                    self._waiters.popleft().set()  # handed on: the slot stays taken
+                else:
+                    self._free += 1
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
 
 
 def kb_version(db_path: Path) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -167,6 +168,30 @@ def is_busy(exc: BaseException) -> bool:
     name = getattr(exc, "sqlite_errorname", "") or ""
     return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or any(
         w in str(exc) for w in ("database is locked", "database is busy", "database table is locked"))
+
+
+_header_fds: dict[str, tuple[tuple[int, int], int]] = {}  # KB path → ((device, inode), descriptor kept open)
+_header_lock = threading.Lock()
+
+
+def change_counter(path: str | Path) -> bytes:
+    """Bytes 24–27 of a SQLite file's header (the file change counter, bumped by every commit in rollback-
+    journal mode), read through a descriptor this process keeps open for the file. Never open and close the KB
+    file outside SQLite in a process that reads it: closing any descriptor of a file drops every POSIX lock the
+    process holds on it — the SHARED locks of SQLite readers in other threads included — and an ingest in
+    another process may then commit under a reader mid-query ("database disk image is malformed")."""
+    key = str(Path(path).absolute())
+    st = os.stat(key)
+    ident = (st.st_dev, st.st_ino)
+    with _header_lock:
+        held = _header_fds.get(key)
+        if held is None or held[0] != ident:  # first use, or the file was replaced (another inode)
+            fd = os.open(key, os.O_RDONLY)
+            fst = os.fstat(fd)
+            if held is not None:
+                os.close(held[1])  # the replaced file's: its locks no longer guard this path
+            held = _header_fds[key] = ((fst.st_dev, fst.st_ino), fd)
+        return os.pread(held[1], 4, 24)
 
 
 READ_TIMEOUT_S = 5.0    # a reader waits this long for a writer's lock (an ingest committing) before it is busy

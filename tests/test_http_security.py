@@ -394,3 +394,85 @@ def test_a_fault_of_ours_is_500_in_the_error_shape_and_its_message_is_not_logged
     text = "\n".join(r.getMessage() for r in caplog.records if r.name != "httpx")
     assert "秘密" not in text and "internal error ValueError at" in text
     assert [x.status for x in caplog.records if x.name == "xinyi" and hasattr(x, "status")] == [500]
+
+
+# ---- serving while an ingest writes --------------------------------------------------------------------
+
+LOCKER = r"""
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], timeout=0.2, isolation_level=None)
+try:
+    conn.execute("BEGIN EXCLUSIVE")
+    print("took the lock")
+except sqlite3.OperationalError as exc:
+    print(exc)
+"""
+
+
+def test_the_kb_stamp_leaves_a_readers_lock_in_place(kb):
+    """Reading the KB's change counter must not open and close the file: a close drops every POSIX lock this
+    process holds on it, and a writer elsewhere could then commit under a reader mid-query ("database disk
+    image is malformed" under load, bench/load_chat.py)."""
+    from knowledge.queries import kb_stamp
+    reader = sqlite3.connect(f"file:{kb}?mode=ro", uri=True, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM clauses").fetchone()  # holds SHARED until COMMIT
+        for _ in range(3):
+            kb_stamp(kb)
+        other = subprocess.run([sys.executable, "-c", LOCKER, str(kb)], capture_output=True, text=True, timeout=30)
+        assert other.stdout.strip() == "database is locked", other.stdout + other.stderr
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
+    first = kb_stamp(kb)
+    with sqlite3.connect(kb) as conn:
+        conn.execute("UPDATE documents SET title = title || '（修订）'")
+    assert kb_stamp(kb) != first  # still sees every commit
+    replaced = kb.with_name("other.sqlite")
+    shutil.copy(kb, replaced)
+    os.replace(replaced, kb)  # another file under the same name: read afresh
+    assert kb_stamp(kb)[2] == kbdb.change_counter(kb)
+
+
+def test_chat_turns_take_slots_in_the_order_they_came():
+    import time
+    from api.limits import NoSlot, TurnSlots
+    slots, order = TurnSlots(1, wait_s=5), []
+    first = slots.hold()
+    first.__enter__()
+
+    def turn(name: str) -> None:
+        with slots.hold():
+            order.append(name)
+    threads = []
+    for name in "abcd":
+        t = threading.Thread(target=turn, args=(name,))
+        t.start()
+        threads.append(t)
+        while slots.waiting < len(threads):  # each queued before the next comes
+            time.sleep(0.005)
+    first.__exit__(None, None, None)
+    for t in threads:
+        t.join(10)
+    assert order == ["a", "b", "c", "d"]
+    quick = TurnSlots(1, wait_s=0.05)
+    with quick.hold():
+        with pytest.raises(NoSlot):
+            with quick.hold():
+                pass
+    assert quick.waiting == 0
+    with TurnSlots(0).hold(), TurnSlots(0).hold():  # 0: no cap
+        pass
+
+
+def test_no_chat_slot_in_time_is_503_busy(kb, monkeypatch):
+    from api.limits import NoSlot
+
+    def full(self):
+        raise NoSlot("no chat turn slot came free in 30 s")
+    monkeypatch.setattr("api.limits.TurnSlots.hold", full)
+    with client_of(kb) as client:
+        assert_busy(chat(client, "你好"))
+    monkeypatch.setenv("XINYI_CHAT_CONCURRENCY", "3")
+    assert Settings.from_env().chat_concurrency == 3

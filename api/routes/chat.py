@@ -4,13 +4,13 @@ that still raced one saved by another process is re-run on its facts (knowledge.
 several tries is 409. Rate-limited per client address (429 with Retry-After)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
 from knowledge.dialogue import ask
-from knowledge.sessions import SessionConflict
 
 from ..deps import APIError, ChatRateLimit, get_settings
 from ..schemas import ChatReply, ChatRequest, ErrorBody
@@ -24,9 +24,12 @@ TURN_ERRORS = {404: {"model": ErrorBody, "description": "unknown session (ids ar
                503: {"model": ErrorBody}}
 
 
+@contextmanager
 def one_turn_at_a_time(request: Request, session_id):
-    """This process's lock of the session while its turn runs (TimeoutError after TurnLocks.wait_s → 409)."""
-    return request.app.state.turn_locks.hold(session_id)
+    """This process's lock of the session while its turn runs (SessionConflict after TurnLocks.wait_s → 409),
+    then a slot among the turns computed at once (TurnSlots; NoSlot after its wait → 503 busy)."""
+    with request.app.state.turn_locks.hold(session_id), request.app.state.turn_slots.hold():
+        yield
 
 
 @router.post("/chat", response_model=ChatReply, dependencies=[ChatRateLimit], responses=TURN_ERRORS,
@@ -34,9 +37,6 @@ def one_turn_at_a_time(request: Request, session_id):
 def chat(body: ChatRequest, request: Request, settings: Annotated[object, Depends(get_settings)]) -> dict:
     if not body.message.strip():
         raise APIError(422, "message: must not be blank", "message")
-    try:
-        with one_turn_at_a_time(request, body.session_id):
-            return ask(settings.db_path, body.message, body.session_id, body.as_of or date.today(),
-                       sessions_path=settings.sessions_path)
-    except TimeoutError:
-        raise SessionConflict(body.session_id) from None
+    with one_turn_at_a_time(request, body.session_id):
+        return ask(settings.db_path, body.message, body.session_id, body.as_of or date.today(),
+                   sessions_path=settings.sessions_path)

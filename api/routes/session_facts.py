@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from knowledge.profile import FIRST_DAY, LAST_DAY
 from knowledge.session_facts import set_facts
-from knowledge.sessions import SessionConflict
 
 from ..deps import ChatRateLimit, get_settings
 from ..schemas import ChatReply, day_text
@@ -39,12 +38,9 @@ class SessionFacts(BaseModel):
             summary="Replace a chat session's facts (validated as a profile) and answer its case again")
 def put_facts(session_id: SessionId, body: SessionFacts, request: Request,
               settings: Annotated[object, Depends(get_settings)]) -> dict:
-    try:
-        with one_turn_at_a_time(request, session_id):
-            out = set_facts(settings.db_path, session_id, body.facts, body.as_of or date.today(),
-                            sessions_path=settings.sessions_path)
-    except TimeoutError:
-        raise SessionConflict(session_id) from None
+    with one_turn_at_a_time(request, session_id):
+        out = set_facts(settings.db_path, session_id, body.facts, body.as_of or date.today(),
+                        sessions_path=settings.sessions_path)
     if out is None:
         raise not_found(session_id)
     return out
