@@ -205,9 +205,25 @@ async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 # the error answers every operation may give, declared so that clients (and tests/test_fuzz_api.py) can rely
 # on their shape: 400 a body that is not JSON, 422 bad input, 503 knowledge base or a file unavailable, or busy (with Retry-After)
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before sending it again", "schema": {"type": "integer"}}}
 ERRORS = {400: {"model": ErrorBody, "description": "a body that is not JSON"},
           422: {"model": ErrorBody, "description": "bad input"},
-          503: {"model": ErrorBody, "description": "knowledge base or a file unavailable; or busy, with Retry-After"}}
+          503: {"model": ErrorBody, "description": "knowledge base or a file unavailable; or busy, with Retry-After",
+                "headers": RETRY_AFTER}}
+
+
+def openapi_with_body_limits(app: FastAPI) -> dict:
+    """The app's OpenAPI schema, every operation with a body declaring BodyLimits' 413 (ErrorBody)."""
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        for item in schema.get("paths", {}).values():
+            for method, op in item.items():
+                if method in ("post", "put", "patch"):
+                    op.setdefault("responses", {}).setdefault("413", {
+                        "description": "request body too large",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}})
+        app.openapi_schema = schema
+    return app.openapi_schema
 TOKEN_ERRORS = {401: {"model": ErrorBody, "description": "missing or wrong bearer token"},
                 403: {"model": ErrorBody, "description": "the token is required but the server has none"}}
 
@@ -227,6 +243,7 @@ def create_app(settings: Settings) -> FastAPI:
               sessions.router, enterprises.router, notifications.router, push_items.router, session_facts.router,
               uploads.router, web.router):
         app.include_router(r, **guarded)
+    app.openapi = lambda: openapi_with_body_limits(app)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")  # the web page's files (GET /)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ProfileError, on_profile)

@@ -65,6 +65,14 @@ class CheckRequest(BaseModel):
     _as_of_is_a_date = field_validator("as_of", mode="before")(lambda v: day_text(v))
 
 
+class CheckReply(BaseModel):
+    """The profile as read, the day, and every rule of every document in force that day: its status (applies,
+    does_not_apply, undetermined), the measures, the conditions that decided it and their citations."""
+    as_of: str = Field(description="YYYY-MM-DD the policies were judged on")
+    profile: dict[str, Any]
+    results: list[dict[str, Any]]
+
+
 class ErrorBody(BaseModel):
     """Every 4xx/5xx answer: what went wrong and, for bad input, which field."""
     error: str

@@ -20,8 +20,10 @@ router = APIRouter(prefix="/v1", tags=["chat"])
 TURN_ERRORS = {404: {"model": ErrorBody, "description": "unknown session (ids are issued by the server)"},
                409: {"model": ErrorBody, "description": "too many turns of this session at once; send it again"},
                413: {"model": ErrorBody, "description": "request body too large"},
-               422: {"model": ErrorBody}, 429: {"model": ErrorBody, "description": "too many chat turns; Retry-After"},
-               503: {"model": ErrorBody}}
+               422: {"model": ErrorBody},
+               429: {"model": ErrorBody, "description": "too many chat turns from this address; wait Retry-After s",
+                     "headers": {"Retry-After": {"description": "seconds until the next turn may go",
+                                                 "schema": {"type": "integer"}}}}}
 
 
 @contextmanager
