@@ -121,9 +121,10 @@ async def on_profile(request: Request, exc: ProfileError) -> JSONResponse:
     return error(422, str(exc), m.group(1) if m else "profile")
 
 
-def busy() -> JSONResponse:
+def busy(what: str) -> JSONResponse:
     """Another connection held a lock past its busy timeout (an ingest committing, a turn saving): nothing was
-    carried out, and the same request a moment later will be."""
+    carried out, and the same request a moment later will be. The log says which file was locked."""
+    log.warning("busy: %s locked past its timeout; answered 503 with Retry-After", what)
     out = error(503, BUSY)
     out.headers["Retry-After"] = str(RETRY_AFTER_S)
     return out
@@ -139,25 +140,25 @@ async def on_kb(request: Request, exc: KBError) -> JSONResponse:
 
 async def on_sessions(request: Request, exc: SessionError) -> JSONResponse:
     if isinstance(exc, SessionBusy) or busy_text(exc):
-        return busy()
+        return busy("the session file")
     return error(503, f"session store unavailable: {exc}")
 
 
 async def on_registry(request: Request, exc: RegistryError) -> JSONResponse:
     if busy_text(exc):
-        return busy()
+        return busy("the registry")
     return error(503, f"registry unavailable: {exc}")
 
 
 async def on_sqlite(request: Request, exc: sqlite3.OperationalError) -> JSONResponse:
     """A lock held too long, wherever it was met, is 503 with Retry-After; any other SQLite fault is ours."""
     if is_busy(exc):
-        return busy()
+        return busy("a SQLite file (the knowledge base)")
     return await on_unexpected(request, exc)
 
 
 async def on_no_slot(request: Request, exc: NoSlot) -> JSONResponse:
-    return busy()
+    return busy("no chat turn slot")
 
 
 async def on_unknown_session(request: Request, exc: UnknownSession) -> JSONResponse:

@@ -65,10 +65,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def start_server(db: Path, port: int) -> subprocess.Popen:
+    """`xinyi serve`; its log (one line per answer) goes to XINYI_LOAD_SERVER_LOG when that names a file."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XINYI_CHAT_RATE": "0"}
     env.pop("XINYI_READ_TOKEN_REQUIRED", None)
+    log = os.environ.get("XINYI_LOAD_SERVER_LOG")
     return subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--db", str(db), "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=open(log, "w") if log else subprocess.DEVNULL)
 
 
 def wait_up(base: str, server: subprocess.Popen) -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
@@ -40,7 +41,10 @@ from nlp import privacy
 
 from .db import is_busy, migration_registry, now
 
-BUSY_TIMEOUT_S = 5.0
+BUSY_TIMEOUT_S = 5.0    # waiting for another process's write lock on the file
+PROCESS_WAIT_S = 30.0   # waiting for another thread of this process to finish its write
+_writer_locks: dict[str, threading.Lock] = {}
+_writer_locks_guard = threading.Lock()
 MIGRATIONS, migration = migration_registry()  # the session file's own, apart from the KB's
 
 
@@ -76,6 +80,13 @@ class UnknownSession(LookupError):
 def new_session_id() -> str:
     """A new conversation's id: 16 random bytes, URL-safe base64 (22 characters of [A-Za-z0-9_-])."""
     return secrets.token_urlsafe(16)
+
+
+def writer_lock(path: Path) -> threading.Lock:
+    """The lock this process's writers of one session file take before SQLite's (one per file)."""
+    key = str(Path(path).absolute())
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(key, threading.Lock())
 
 
 def default_path(kb_path: str | Path) -> Path:
@@ -146,20 +157,30 @@ class SessionStore:
 
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
-        """One transaction holding the file's write lock from its first statement (BEGIN IMMEDIATE)."""
+        """One transaction holding the file's write lock from its first statement (BEGIN IMMEDIATE). Writers in
+        this process queue on a lock of their own first (writer_lock), so SQLite's busy timeout is spent only
+        waiting for other processes: fifty turns saving at once in one server would otherwise poll for the file
+        lock while its holder waits for the interpreter, and some would give up."""
         db = self.db
         if db is None:
             raise SessionError(f"{self.path}: no session file here")
+        lock = writer_lock(self.path)
+        if not lock.acquire(timeout=PROCESS_WAIT_S):
+            raise SessionBusy(f"{self.path}: another turn of this process held the write lock past "
+                              f"{PROCESS_WAIT_S:g} s")
         try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:  # another writer held the lock past the busy timeout
-            raise SessionBusy(f"{self.path}: {exc} (waited {BUSY_TIMEOUT_S:g} s)") from None
-        try:
-            yield db
-            db.execute("COMMIT")
-        except BaseException:
-            db.rollback()
-            raise
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # another writer held the lock past the busy timeout
+                raise SessionBusy(f"{self.path}: {exc} (waited {BUSY_TIMEOUT_S:g} s)") from None
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                db.rollback()
+                raise
+        finally:
+            lock.release()
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:

@@ -476,3 +476,37 @@ def test_no_chat_slot_in_time_is_503_busy(kb, monkeypatch):
         assert_busy(chat(client, "你好"))
     monkeypatch.setenv("XINYI_CHAT_CONCURRENCY", "3")
     assert Settings.from_env().chat_concurrency == 3
+
+
+def test_writers_of_one_process_queue_for_the_session_file_instead_of_timing_out(tmp_path, monkeypatch):
+    """Threads of one server saving turns at once wait for each other on a lock of the process; SQLite's busy
+    timeout (here 0.05 s, shorter than one save) is left for other processes."""
+    import time
+    from knowledge.sessions import SessionStore, new_session_id
+    path = tmp_path / "s.sqlite"
+    SessionStore(path).close()
+    monkeypatch.setattr(sessions_module, "BUSY_TIMEOUT_S", 0.05)
+    slow = SessionStore._facts_json
+
+    def slow_read(self, session_id):  # a save that takes a while, as under load
+        time.sleep(0.08)
+        return slow(self, session_id)
+    monkeypatch.setattr(SessionStore, "_facts_json", slow_read)
+    failures, start = [], threading.Barrier(6)
+
+    def save(i: int) -> None:
+        with SessionStore(path) as store:
+            start.wait()
+            try:
+                store.save_turn(new_session_id(), {"employees": i}, "我们有员工", {"reply": ""})
+            except Exception as exc:  # noqa: BLE001
+                failures.append(repr(exc))
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert failures == []
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT COUNT(*) FROM sessions").fetchone() == (6,)
+    conn.close()
