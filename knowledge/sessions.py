@@ -78,8 +78,12 @@ class UnknownSession(LookupError):
 
 
 def new_session_id() -> str:
-    """A new conversation's id: 16 random bytes, URL-safe base64 (22 characters of [A-Za-z0-9_-])."""
-    return secrets.token_urlsafe(16)
+    """A new conversation's id: 16 random bytes, URL-safe base64 (22 characters of [A-Za-z0-9_-]), never
+    starting with "-" or "_" (a command line would read `xinyi sessions show -x…` as an option)."""
+    while True:
+        sid = secrets.token_urlsafe(16)
+        if sid[0].isalnum():
+            return sid
 
 
 def writer_lock(path: Path) -> threading.Lock:

@@ -89,6 +89,13 @@ def test_a_new_conversation_gets_an_unguessable_id_and_a_guessed_one_is_404(kb):
         assert sorted(session_ids(kb)) == sorted([sid, second.json()["session_id"]])
 
 
+def test_issued_ids_are_random_and_never_look_like_an_option():
+    from knowledge.sessions import new_session_id
+    ids = {new_session_id() for _ in range(5000)}
+    assert len(ids) == 5000
+    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{21}", i) for i in ids)  # `xinyi sessions show ID`
+
+
 def test_a_guessed_id_before_any_session_file_makes_none(kb):
     with client_of(kb) as client:
         r = chat(client, "你好", "victim-0001")
