@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -414,7 +415,8 @@ def match(db: DbOption,
 
 @app.command()
 def serve(db: DbOption,
-          host: Annotated[str, typer.Option("--host", help="interface to listen on")] = "127.0.0.1",
+          host: Annotated[str, typer.Option("--host", help="interface to listen on (default loopback only; "
+                                                           "0.0.0.0 for every interface)")] = "127.0.0.1",
           port: Annotated[int, typer.Option("--port", help="TCP port")] = 8000,
           sessions: SessionsOption = None,
           registry: Annotated[Optional[Path], typer.Option(
@@ -427,8 +429,11 @@ def serve(db: DbOption,
     and feedback to the registry's — written only with the bearer token in XINYI_TOKEN (unset: no writes).
     With --allow-uploads, staff may also upload documents into the KB (POST /v1/documents, the web page's
     工作人员 view), with the same token.
+    Listens on 127.0.0.1 unless --host says otherwise. XINYI_READ_TOKEN_REQUIRED=1: reads, chat and check need
+    the token too; XINYI_CHAT_RATE: chat turns a minute per client address (default 60, 0: off);
+    XINYI_CORS_ORIGINS: origins allowed to call from a browser (comma-separated; default none).
     Example: XINYI_TOKEN=… xinyi serve --db kb.sqlite --port 8000 [--allow-uploads]"""
-    import os
+    import dataclasses
     import uvicorn
     from api.app import Settings, create_app
     from knowledge.db import KBError, open_db
@@ -436,13 +441,39 @@ def serve(db: DbOption,
         open_db(db, readonly=True).conn.close()
     except KBError as exc:
         fail(str(exc))
-    token = os.environ.get("XINYI_TOKEN") or None
-    if not token:
+    try:
+        settings = dataclasses.replace(Settings.from_env(), db_path=db, sessions_path=sessions,
+                                       registry_path=registry, allow_uploads=allow_uploads)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    if settings.read_token_required and not settings.write_token:
+        fail("XINYI_READ_TOKEN_REQUIRED is set but XINYI_TOKEN is not: set the token the clients will send", 2)
+    if not settings.write_token:
         sys.stderr.write("xinyi: XINYI_TOKEN is not set: registry writes (events, feedback) are disabled"
                          + (" and so are uploads" if allow_uploads else "") + "\n")
-    uvicorn.run(create_app(Settings(db_path=db, sessions_path=sessions, registry_path=registry, write_token=token,
-                                    allow_uploads=allow_uploads)),
-                host=host, port=port)
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.read_token_required:
+        sys.stderr.write(f"xinyi: listening on {host}: the KB, chat and check are open to anyone who can reach it "
+                         "(XINYI_READ_TOKEN_REQUIRED=1 closes them)\n")
+    logger = logging.getLogger("xinyi")  # one line per answer: endpoint, KB stamp, status, ms — nothing asked
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    # uvicorn's own access log is off: it would print each path and query string; the "xinyi" log replaces it
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+
+
+class StderrHandler(logging.StreamHandler):
+    """A log handler writing to whatever sys.stderr is when a line is written."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
 
 
 @app.command()
@@ -478,18 +509,21 @@ def ask(question: Annotated[str, typer.Argument(help="a question in Chinese")], 
     Example: xinyi ask --db kb.sqlite "我们是无锡的危化品企业，标准化二级，能享受什么？\""""
     from knowledge.db import KBError
     from knowledge.dialogue import ask as ask_question
-    from knowledge.sessions import SessionConflict, SessionError
+    from knowledge.sessions import SessionConflict, SessionError, UnknownSession
     day = parse_as_of(as_of)
     if not question.strip():
         fail("question: expected a non-empty Chinese question", 2)
     if not db.exists():
-        fail(f"{db}: no knowledge base here; run `xinyi ingest corpus/ --db {db}` first")
+        fail(f"{db}: not found; run `xinyi ingest corpus/ --db {db}` first")
     try:
         emit(ask_question(db, question, session, day, sessions_path=sessions))
     except (KBError, SessionError) as exc:
         fail(str(exc))
     except SessionConflict:
         fail(f"session {session}: too many turns at once; send this one again")
+    except UnknownSession:
+        fail(f"unknown session {session!r}: use the session_id an earlier answer gave, or leave --session out to "
+             "start a conversation")
 
 
 from .registry_cli import register as register_registry  # noqa: E402 (xinyi registry, notifications, feedback)

@@ -1,8 +1,10 @@
 """Shared FastAPI dependencies: settings, a read-only KB connection, a session store and the enterprise registry
-per request, and the bearer token that write endpoints require."""
+per request, the bearer token that write endpoints (and, when configured, every /v1 request) require, and the
+chat rate limit."""
 from __future__ import annotations
 
 import hmac
+import math
 from typing import Annotated, Iterator, Optional
 
 from fastapi import Depends, Request
@@ -23,11 +25,19 @@ class APIError(Exception):
         self.status, self.error, self.field, self.headers = status, error, field, headers
 
 
+def unknown_session(session_id: str) -> APIError:
+    """404 for a session id the session file does not hold (never issued, or forgotten): ids are the server's."""
+    return APIError(404, f"unknown session {session_id!r}: session ids are issued by the server; send a message "
+                         "without session_id to start a conversation", "session_id")
+
+
 def get_settings(request: Request):
     return request.app.state.settings
 
 
 def get_db(request: Request) -> Iterator[Database]:
+    """The KB opened read-only (SQLite mode=ro): a KB removed under the server is 503 "… not found", never a
+    new empty file."""
     db = open_db(request.app.state.settings.db_path, readonly=True)
     try:
         yield db
@@ -63,17 +73,46 @@ bearer = HTTPBearer(auto_error=False, scheme_name="XINYI_TOKEN",
                     description="the server's XINYI_TOKEN; registry writes (events, feedback) need it")
 
 
+def check_token(request: Request, credentials: Optional[HTTPAuthorizationCredentials], disabled: str,
+                missing: str) -> None:
+    token = request.app.state.settings.write_token
+    if not token:
+        raise APIError(403, disabled, "authorization")
+    given = credentials.credentials if credentials else ""
+    if not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), token.encode("utf-8", "surrogatepass")):
+        raise APIError(401, missing, "authorization", headers={"WWW-Authenticate": 'Bearer realm="xinyi"'})
+
+
 def require_token(request: Request,
                   credentials: Annotated[Optional[HTTPAuthorizationCredentials], Depends(bearer)] = None) -> None:
     """Write endpoints need `Authorization: Bearer TOKEN` matching the server's XINYI_TOKEN; with none configured
     writes are disabled (403), a missing or wrong token is 401."""
-    token = request.app.state.settings.write_token
-    if not token:
-        raise APIError(403, "writes are disabled: set XINYI_TOKEN", "authorization")
-    given = credentials.credentials if credentials else ""
-    if not hmac.compare_digest(given.encode(), token.encode()):
-        raise APIError(401, "a write needs the header Authorization: Bearer <XINYI_TOKEN>", "authorization",
-                       headers={"WWW-Authenticate": 'Bearer realm="xinyi"'})
+    check_token(request, credentials, "writes are disabled: set XINYI_TOKEN",
+                "a write needs the header Authorization: Bearer <XINYI_TOKEN>")
+
+
+def require_read_token(request: Request,
+                       credentials: Annotated[Optional[HTTPAuthorizationCredentials], Depends(bearer)] = None) -> None:
+    """With Settings.read_token_required (XINYI_READ_TOKEN_REQUIRED=1) every /v1 request — reads, chat, check —
+    needs the same bearer token as writes (401 without it; 403 when the server has no XINYI_TOKEN). The web
+    page and its files stay open (they hold no data)."""
+    if request.app.state.settings.read_token_required and request.url.path.startswith("/v1/"):
+        check_token(request, credentials, "this server requires a token for reads, but XINYI_TOKEN is not set",
+                    "this server requires the header Authorization: Bearer <XINYI_TOKEN> for reads")
 
 
 WriteToken = Depends(require_token)
+
+
+def limit_chat_rate(request: Request) -> None:
+    """A chat turn costs one token of its client address's bucket (Settings.chat_rate_per_minute); an empty
+    bucket is 429 with Retry-After, the seconds until the next turn may go."""
+    rate = request.app.state.chat_rate
+    wait = rate.take(request.client.host if request.client else "unknown")
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise APIError(429, f"too many chat turns from this address (at most {rate.per_minute} a minute); "
+                            f"try again in {seconds} s", None, headers={"Retry-After": str(seconds)})
+
+
+ChatRateLimit = Depends(limit_chat_rate)

@@ -22,6 +22,31 @@ WUXI_HAZCHEM_EXAMPLE = {
 }
 
 
+def nullable_profile_schema() -> dict:
+    """The profile's JSON Schema as the API takes it: a fact (or an event's detail) may also be null, which is
+    unknown (as if left out), as knowledge.profile.validate_profile reads it; required keys stay as they are."""
+    import copy
+
+    def nullable(node: Any) -> Any:
+        if isinstance(node, list):
+            return [nullable(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        node = {k: nullable(v) if k in ("items", "additionalProperties", "anyOf") else v for k, v in node.items()}
+        if isinstance(node.get("properties"), dict):
+            required = set(node.get("required", []))
+            props = {}
+            for key, prop in node["properties"].items():
+                prop = nullable(prop)
+                if key not in required:
+                    outer = {k: prop.pop(k) for k in ("title", "description") if k in prop}
+                    prop = {**outer, "anyOf": [prop, {"type": "null"}]}
+                props[key] = prop
+            node["properties"] = props
+        return node
+    return nullable(copy.deepcopy(profile_json_schema()))
+
+
 def day_text(value: Any) -> Any:
     """A day must be written as one (YYYY-MM-DD): a number is not read as seconds since 1970."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -34,10 +59,18 @@ class CheckRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [WUXI_HAZCHEM_EXAMPLE]})
 
     profile: dict[str, Any] = Field(description="enterprise profile, as declared in nlp/data/profile_schema.json",
-                                    json_schema_extra=profile_json_schema())
+                                    json_schema_extra=nullable_profile_schema())
     as_of: Optional[date] = Field(None, ge=FIRST_DAY, le=LAST_DAY, description="YYYY-MM-DD; default today")
 
     _as_of_is_a_date = field_validator("as_of", mode="before")(lambda v: day_text(v))
+
+
+class CheckReply(BaseModel):
+    """The profile as read, the day, and every rule of every document in force that day: its status (applies,
+    does_not_apply, undetermined), the measures, the conditions that decided it and their citations."""
+    as_of: str = Field(description="YYYY-MM-DD the policies were judged on")
+    profile: dict[str, Any]
+    results: list[dict[str, Any]]
 
 
 class ErrorBody(BaseModel):

@@ -5,7 +5,9 @@ Serving opens the file read-only (SQLite URI mode=ro), so a web process can neve
 """
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -159,21 +161,99 @@ class KBError(Exception):
     pass
 
 
-def connect_readonly(path: str | Path) -> sqlite3.Connection:
-    """A plain read-only connection to a KB (no sqlite_utils): what `check` reads through."""
-    path = Path(path)
-    if not path.exists():
-        raise KBError(f"{path}: no knowledge base here; run `xinyi ingest corpus/ --db {path}` first")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+def is_busy(exc: BaseException) -> bool:
+    """Is this SQLite's "database is locked" / "database is busy" (another connection holds the lock)?"""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or any(
+        w in str(exc) for w in ("database is locked", "database is busy", "database table is locked"))
+
+
+_header_fds: dict[str, tuple[tuple[int, int], int]] = {}  # KB path → ((device, inode), descriptor kept open)
+_header_lock = threading.Lock()
+
+
+def change_counter(path: str | Path) -> bytes:
+    """Bytes 24–27 of a SQLite file's header (the file change counter, bumped by every commit in rollback-
+    journal mode), read through a descriptor this process keeps open for the file. Never open and close the KB
+    file outside SQLite in a process that reads it: closing any descriptor of a file drops every POSIX lock the
+    process holds on it — the SHARED locks of SQLite readers in other threads included — and an ingest in
+    another process may then commit under a reader mid-query ("database disk image is malformed")."""
+    key = str(Path(path).absolute())
+    st = os.stat(key)
+    ident = (st.st_dev, st.st_ino)
+    with _header_lock:
+        held = _header_fds.get(key)
+        if held is None or held[0] != ident:  # first use, or the file was replaced (another inode)
+            fd = os.open(key, os.O_RDONLY)
+            fst = os.fstat(fd)
+            if held is not None:
+                os.close(held[1])  # the replaced file's: its locks no longer guard this path
+            held = _header_fds[key] = ((fst.st_dev, fst.st_ino), fd)
+        return os.pread(held[1], 4, 24)
+
+
+READ_TIMEOUT_S = 5.0    # a reader waits this long for a writer's lock (an ingest committing) before it is busy
+WRITE_TIMEOUT_S = 30.0  # the KB's writer waits this long for readers (a serving process) to let it commit
+
+
+def kb_uri(path: Path, mode: str) -> str:
+    """The SQLite URI of a KB file: mode=ro never creates nor writes the file (mode=rw never creates it)."""
+    return f"{path.absolute().as_uri()}?mode={mode}"
+
+
+def roll_back_hot_journal(path: Path, exc: sqlite3.DatabaseError) -> bool:
+    """A writer killed mid-transaction (SIGKILL, power loss) leaves a hot rollback journal beside the KB, and
+    SQLite refuses a read-only connection until it is rolled back (SQLITE_READONLY_ROLLBACK). Where the folder
+    and file are writable, one read-write connection rolls it back (the KB as before that transaction); True
+    when it did. A read-only folder is KBError, saying so."""
+    journal = path.with_name(path.name + "-journal")
+    if getattr(exc, "sqlite_errorname", "") != "SQLITE_READONLY_ROLLBACK" and not (
+            journal.exists() and "readonly" in str(exc).replace("read-only", "readonly").replace(" ", "")):
+        return False
+    if not (os.access(path.parent, os.W_OK) and os.access(path, os.W_OK)):
+        raise KBError(f"{path}: an interrupted write left {journal.name}, which cannot be rolled back in a "
+                      "read-only folder; open the KB once where it can be written") from None
+    conn = sqlite3.connect(kb_uri(path, "rw"), uri=True, timeout=WRITE_TIMEOUT_S)
     try:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except sqlite3.DatabaseError as exc:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # the first read rolls the journal back
+    finally:
         conn.close()
-        raise KBError(f"{path}: not a usable SQLite file ({exc})") from None
-    if "documents" not in tables:
-        conn.close()
-        raise KBError(f"{path}: not a xinyi knowledge base (no documents table)")
-    return conn
+    return True
+
+
+def connect_readonly(path: str | Path) -> sqlite3.Connection:
+    """A plain read-only connection to a KB (no sqlite_utils): what `check` reads through. Never creates a
+    file: a KB that is missing (or removed under a running server) is KBError "… not found". A hot journal
+    left by a killed writer is rolled back first (roll_back_hot_journal). A lock held past READ_TIMEOUT_S
+    stays sqlite3.OperationalError ("database is locked": the server answers 503 busy)."""
+    path = Path(path)
+    for attempt in range(2):
+        if not path.exists():
+            raise KBError(f"{path}: not found; run `xinyi ingest corpus/ --db {path}` first")
+        try:
+            conn = sqlite3.connect(kb_uri(path, "ro"), uri=True, timeout=READ_TIMEOUT_S, check_same_thread=False)
+        except sqlite3.OperationalError as exc:  # removed between the check and the open
+            if is_busy(exc):
+                raise
+            if not path.exists():
+                raise KBError(f"{path}: not found; run `xinyi ingest corpus/ --db {path}` first") from None
+            raise KBError(f"{path}: cannot be opened ({exc})") from None
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if is_busy(exc):
+                raise
+            if attempt == 0 and roll_back_hot_journal(path, exc):
+                continue
+            raise KBError(f"{path}: not a usable SQLite file ({exc})") from None
+        if "documents" not in tables:
+            conn.close()
+            raise KBError(f"{path}: not a xinyi knowledge base (no documents table)")
+        return conn
+    raise AssertionError("unreachable")
 
 
 def open_db(path: str | Path, readonly: bool = False) -> sqlite_utils.Database:
@@ -183,7 +263,8 @@ def open_db(path: str | Path, readonly: bool = False) -> sqlite_utils.Database:
         return sqlite_utils.Database(connect_readonly(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        db = sqlite_utils.Database(path)
+        db = sqlite_utils.Database(sqlite3.connect(path, timeout=WRITE_TIMEOUT_S))
+        db.execute(f"PRAGMA busy_timeout = {int(WRITE_TIMEOUT_S * 1000)}")
         tables = db.table_names()
         if tables and "_migrations" not in tables:  # never add our tables to someone else's database
             raise KBError(f"{path}: a SQLite file that is not a xinyi knowledge base; choose another --db")

@@ -13,7 +13,6 @@ survives a restart and publishing the KB publishes nothing an enterprise said.
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Optional
@@ -31,7 +30,7 @@ from .evaluate import evaluate, labels, show
 from .followups import answer_to_last, event_label_of, follow_up_questions, relevant
 from .kbindex import Mention, clauses_at, short_place
 from .queries import cached_kb
-from .sessions import SessionConflict, SessionStore, resolve_path
+from .sessions import SessionConflict, SessionStore, new_session_id, resolve_path
 from .understanding import (QUESTION_PART, YES_NO, Named, asked_kind, department_places, intent_cues, is_general,
                             kind_in, named_in, other_party_case, own_department, particular_words, real_part, route, split_supposition,
                             statement_facts, states_facts, yes_or_no)
@@ -489,9 +488,10 @@ TURN_TRIES = 8
 def ask(db_path: str | Path, message: str, session_id: Optional[str] = None, as_of: Optional[date] = None,
         sessions_path: Optional[Path] = None) -> dict:
     """One turn. The session is kept beside the KB (kb.sessions.sqlite) unless sessions_path says where; a turn
-    that raced another turn of its session is re-run on the facts that one saved, so neither is lost."""
+    that raced another turn of its session is re-run on the facts that one saved, so neither is lost. A new
+    conversation (no session_id) gets its id here; an id the session file does not hold is UnknownSession."""
     cached_kb(db_path)  # KBError before any session file is made
-    with SessionStore(resolve_path(db_path, sessions_path)) as store:
+    with SessionStore(resolve_path(db_path, sessions_path), create=not session_id) as store:
         for _ in range(TURN_TRIES - 1):
             try:
                 return turn(db_path, store, message, session_id, as_of)
@@ -728,9 +728,10 @@ def replay_list(db, kb: dict, listing: dict, limit: Optional[int] = None) -> tup
 # ---- sessions -----------------------------------------------------------------------------------
 
 def load_session(store: SessionStore, session_id: Optional[str]) -> tuple[str, dict]:
+    """A session the store issued (UnknownSession for any other id), or a new one with a fresh random id."""
     if session_id:
-        return session_id, store.load(session_id)
-    return uuid.uuid4().hex[:12], {}
+        return session_id, store.load(session_id, known=True)
+    return new_session_id(), {}
 
 def save_turn(store: SessionStore, session_id: str, facts: dict, message: str, reply: dict) -> None:
     store.save_turn(session_id, facts, message, reply)  # SessionConflict if another turn saved meanwhile

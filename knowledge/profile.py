@@ -62,7 +62,7 @@ def validate_profile(p: object) -> dict:
         if not isinstance(events, list):
             raise ProfileError("field 'events' must be a list")
         for i, ev in enumerate(events):
-            if not isinstance(ev, dict) or ev.get("type") not in event_types():
+            if not isinstance(ev, dict) or not isinstance(ev.get("type"), str) or ev["type"] not in event_types():
                 raise ProfileError(f"field 'events[{i}].type' must be one of {', '.join(sorted(event_types()))}")
             for key, decl in event_fields().items():
                 if ev.get(key) is not None:

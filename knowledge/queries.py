@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
 
-from .db import connect_readonly
+from .db import change_counter, connect_readonly
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -338,8 +338,7 @@ def kb_stamp(path: Path) -> tuple:
     """What changes when the file is written: mtime, size and the SQLite header's file change counter
     (bytes 24–27, bumped by every commit in rollback-journal mode), plus the same for a `-wal` file."""
     st = path.stat()
-    with path.open("rb") as f:
-        counter = f.read(28)[24:28]
+    counter = change_counter(path)  # never path.open(): its close would drop this process's SQLite locks
     wal = path.with_name(path.name + "-wal")
     wst = wal.stat() if wal.exists() else None
     return (st.st_mtime_ns, st.st_size, counter, wst and (wst.st_mtime_ns, wst.st_size))

@@ -18,7 +18,7 @@ from .db import open_db
 from .dialogue import TURN_TRIES, answer_turn, public_facts
 from .profile import ProfileError, check_value, validate_profile
 from .queries import cached_kb
-from .sessions import SessionConflict, SessionStore, resolve_path
+from .sessions import SessionConflict, SessionStore, UnknownSession, resolve_path
 
 # the turn a correction is recorded as: it states nothing and asks about the case (eligibility), so the answer
 # comes from the stored facts alone (tests/test_web_facts.py checks how it is routed)
@@ -44,7 +44,7 @@ def validate_facts(facts: Any) -> dict:
     if not isinstance(denials, list):
         raise ProfileError("field 'absent_events' must be a list")
     for i, d in enumerate(denials):
-        if not isinstance(d, dict) or d.get("type") not in event_types():
+        if not isinstance(d, dict) or not isinstance(d.get("type"), str) or d["type"] not in event_types():
             raise ProfileError(f"field 'absent_events[{i}].type' must be one of {', '.join(sorted(event_types()))}")
         for key, value in d.items():
             if value is None:
@@ -98,7 +98,10 @@ def set_facts(db_path: str | Path, session_id: str, facts: dict, as_of: Optional
         if store.get(session_id) is None:
             return None
         for attempt in range(TURN_TRIES):
-            old = store.load(session_id)
+            try:
+                old = store.load(session_id, known=True)  # a delete between tries is a session no more
+            except UnknownSession:
+                return None
             kb = cached_kb(db_path, as_of)
             db = open_db(db_path, readonly=True)
             try:

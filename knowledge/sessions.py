@@ -12,16 +12,25 @@ and every write is one `BEGIN IMMEDIATE` transaction. A turn's save is a compare
 the same session (or a delete) came in between and it raises SessionConflict, so the caller re-runs the turn on
 the new facts instead of overwriting them.
 
+Session ids are issued here (`new_session_id`: 128 random bits, URL-safe), never chosen by a client: a turn
+that names a session continues it only if the file holds it (`load(id, known=True)` raises UnknownSession
+otherwise), so nobody reads or overwrites a conversation by guessing its id. A lock held past the busy timeout
+is SessionBusy (a SessionError: the server answers 503 with Retry-After).
+
     store = SessionStore("kb.sessions.sqlite")
-    facts = store.load("abc123")                        # {} for a new session
-    store.save_turn("abc123", {**facts, "region": "江苏省无锡市"}, "我们在无锡", {"reply": "…"})
+    sid = new_session_id()                              # e.g. "Xh3k…" (22 characters)
+    facts = store.load(sid)                             # {} for a new session
+    store.save_turn(sid, {**facts, "region": "江苏省无锡市"}, "我们在无锡", {"reply": "…"})
+    store.load("guessed-id", known=True)                # UnknownSession: the file never held it
     store.get("abc123")                                 # {"id", "facts", "created_at", "updated_at", "turns": […]}
     store.delete("abc123")                              # True; False when there was no such session
 """
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
@@ -30,9 +39,12 @@ import sqlite_utils
 
 from nlp import privacy
 
-from .db import migration_registry, now
+from .db import is_busy, migration_registry, now
 
-BUSY_TIMEOUT_S = 5.0
+BUSY_TIMEOUT_S = 5.0    # waiting for another process's write lock on the file
+PROCESS_WAIT_S = 30.0   # waiting for another thread of this process to finish its write
+_writer_locks: dict[str, threading.Lock] = {}
+_writer_locks_guard = threading.Lock()
 MIGRATIONS, migration = migration_registry()  # the session file's own, apart from the KB's
 
 
@@ -49,8 +61,36 @@ class SessionError(Exception):
     """The session file cannot be opened or written (a folder that is read-only, a file that is not ours)."""
 
 
+class SessionBusy(SessionError):
+    """Another writer held the session file's lock past the busy timeout: try again shortly."""
+
+
 class SessionConflict(Exception):
     """Another turn of the same session (or a delete) was saved since this store loaded it."""
+
+
+class UnknownSession(LookupError):
+    """A session id this file does not hold: never issued here, or forgotten since."""
+
+    def __init__(self, session_id: str):
+        super().__init__(session_id)
+        self.session_id = session_id
+
+
+def new_session_id() -> str:
+    """A new conversation's id: 16 random bytes, URL-safe base64 (22 characters of [A-Za-z0-9_-]), never
+    starting with "-" or "_" (a command line would read `xinyi sessions show -x…` as an option)."""
+    while True:
+        sid = secrets.token_urlsafe(16)
+        if sid[0].isalnum():
+            return sid
+
+
+def writer_lock(path: Path) -> threading.Lock:
+    """The lock this process's writers of one session file take before SQLite's (one per file)."""
+    key = str(Path(path).absolute())
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(key, threading.Lock())
 
 
 def default_path(kb_path: str | Path) -> Path:
@@ -102,6 +142,8 @@ class SessionStore:
             raise
         except (sqlite3.DatabaseError, OSError) as exc:
             self.close()
+            if is_busy(exc):
+                raise SessionBusy(f"{self.path}: {exc} (waited {BUSY_TIMEOUT_S:g} s)") from None
             raise SessionError(f"{self.path}: cannot use this file for chat sessions ({exc})") from None
 
     # ---- life cycle ----------------------------------------------------------------------------
@@ -119,20 +161,30 @@ class SessionStore:
 
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
-        """One transaction holding the file's write lock from its first statement (BEGIN IMMEDIATE)."""
+        """One transaction holding the file's write lock from its first statement (BEGIN IMMEDIATE). Writers in
+        this process queue on a lock of their own first (writer_lock), so SQLite's busy timeout is spent only
+        waiting for other processes: fifty turns saving at once in one server would otherwise poll for the file
+        lock while its holder waits for the interpreter, and some would give up."""
         db = self.db
         if db is None:
             raise SessionError(f"{self.path}: no session file here")
+        lock = writer_lock(self.path)
+        if not lock.acquire(timeout=PROCESS_WAIT_S):
+            raise SessionBusy(f"{self.path}: another turn of this process held the write lock past "
+                              f"{PROCESS_WAIT_S:g} s")
         try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:  # another writer held the lock past the busy timeout
-            raise SessionError(f"{self.path}: {exc} (waited {BUSY_TIMEOUT_S:g} s)") from None
-        try:
-            yield db
-            db.execute("COMMIT")
-        except BaseException:
-            db.rollback()
-            raise
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # another writer held the lock past the busy timeout
+                raise SessionBusy(f"{self.path}: {exc} (waited {BUSY_TIMEOUT_S:g} s)") from None
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                db.rollback()
+                raise
+        finally:
+            lock.release()
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:
@@ -176,9 +228,12 @@ class SessionStore:
         row = self.db.execute("SELECT facts FROM sessions WHERE id = ?", [session_id]).fetchone()
         return row[0] if row else None
 
-    def load(self, session_id: str) -> dict:
-        """The session's facts ({} when there is none), remembered as the base a later save_turn checks."""
+    def load(self, session_id: str, known: bool = False) -> dict:
+        """The session's facts ({} when there is none), remembered as the base a later save_turn checks.
+        With known=True a session the file does not hold is UnknownSession, not a new one."""
         raw = self._facts_json(session_id) if self.db is not None else None
+        if known and raw is None:
+            raise UnknownSession(session_id)
         self._base[session_id] = raw
         return json.loads(raw) if raw else {}
 

@@ -121,11 +121,17 @@ def test_ask_reruns_a_turn_that_raced_another(kb, monkeypatch):
 
 
 def test_ask_gives_up_after_repeated_conflicts(kb, monkeypatch):
+    from knowledge.dialogue import TURN_TRIES
+    sid = ask(kb, "你好", None, AS_OF)["session_id"]
+    tries = []
+
     def always(self, *args):
-        raise SessionConflict("s")
+        tries.append(1)
+        raise SessionConflict(sid)
     monkeypatch.setattr(SessionStore, "save_turn", always)
     with pytest.raises(SessionConflict):
-        ask(kb, "我们在无锡", "s", AS_OF)
+        ask(kb, "我们在无锡", sid, AS_OF)
+    assert len(tries) == TURN_TRIES  # the loser re-ran its turn several times before giving up
 
 
 def test_ask_needs_a_kb_and_makes_no_session_file_without_one(tmp_path):

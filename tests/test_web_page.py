@@ -160,7 +160,7 @@ def test_chat_cites_opens_a_clause_and_a_corrected_fact_changes_the_answer(page,
 
     # the conversation survives a reload
     sid = page.evaluate("() => localStorage.getItem('xinyi.session')")
-    assert sid and re.fullmatch(r"[0-9a-f]{12}", sid)
+    assert sid and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{21}", sid)  # issued by the server (knowledge.sessions)
     page.reload()
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
     expect(page.locator("#chat-status")).to_have_text("已恢复上次的对话（4 轮）。")
@@ -436,5 +436,28 @@ def test_a_forgotten_session_starts_afresh(page, base):
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
     expect(page.locator("#chat-status")).to_have_text("上次的对话已不存在，请重新提问。")
     assert page.evaluate("() => localStorage.getItem('xinyi.session')") is None
+    assert page.problems == ["console error: Failed to load resource: the server responded with a status of 404 (Not Found)"]
+    page.problems.clear()
+
+
+def test_a_session_the_server_forgot_mid_conversation_starts_a_new_one(page, base):
+    """Session ids are the server's: a message sent with one it no longer holds is 404, and the page starts a
+    new conversation with the next message instead of sending the dead id again."""
+    import httpx
+    open_page(page, base)
+    page.locator("#ask-input").fill("我们在无锡")
+    page.get_by_role("button", name="发送").click()
+    expect(assistant(page)).to_have_count(1)
+    sid = page.evaluate("() => localStorage.getItem('xinyi.session')")
+    assert httpx.delete(f"{base}/v1/sessions/{sid}", timeout=30).status_code == 204
+    page.locator("#ask-input").fill("我们有60名员工")
+    page.get_by_role("button", name="发送").click()
+    expect(page.locator("#chat-status")).to_have_text("这次对话已不存在，请重新提问（将开始新对话）。")
+    assert page.evaluate("() => localStorage.getItem('xinyi.session')") is None
+    page.locator("#ask-input").fill("我们有60名员工")
+    page.get_by_role("button", name="发送").click()
+    expect(assistant(page)).to_have_count(2)
+    fresh = page.evaluate("() => localStorage.getItem('xinyi.session')")
+    assert fresh and fresh != sid
     assert page.problems == ["console error: Failed to load resource: the server responded with a status of 404 (Not Found)"]
     page.problems.clear()

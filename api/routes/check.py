@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends
 from knowledge.check import check_profile
 
 from ..deps import get_settings
-from ..schemas import CheckRequest, ErrorBody
+from ..schemas import CheckReply, CheckRequest, ErrorBody
 
 router = APIRouter(prefix="/v1", tags=["check"])
 
 
-@router.post("/check", summary="Which measures apply to an enterprise, rule by rule, with reasons and citations",
+@router.post("/check", response_model=CheckReply, summary="Which measures apply to an enterprise, rule by rule, with reasons and citations",
              responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
 def check(body: CheckRequest, settings: Annotated[object, Depends(get_settings)]) -> dict:
     return check_profile(settings.db_path, body.profile, body.as_of or date.today())

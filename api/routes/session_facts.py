@@ -4,14 +4,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Optional
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from knowledge.profile import FIRST_DAY, LAST_DAY
 from knowledge.session_facts import set_facts
 
-from ..deps import get_settings
-from ..schemas import ChatReply, ErrorBody, day_text
+from ..deps import ChatRateLimit, get_settings
+from ..schemas import ChatReply, day_text
+from .chat import TURN_ERRORS, one_turn_at_a_time
 from .sessions import SessionId, not_found
 
 router = APIRouter(prefix="/v1/sessions", tags=["chat"])
@@ -33,13 +34,13 @@ class SessionFacts(BaseModel):
     _as_of_is_a_date = field_validator("as_of", mode="before")(lambda v: day_text(v))
 
 
-@router.put("/{session_id}/facts", response_model=ChatReply,
-            summary="Replace a chat session's facts (validated as a profile) and answer its case again",
-            responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}, 422: {"model": ErrorBody},
-                       503: {"model": ErrorBody}})
-def put_facts(session_id: SessionId, body: SessionFacts, settings: Annotated[object, Depends(get_settings)]) -> dict:
-    out = set_facts(settings.db_path, session_id, body.facts, body.as_of or date.today(),
-                    sessions_path=settings.sessions_path)
+@router.put("/{session_id}/facts", response_model=ChatReply, dependencies=[ChatRateLimit], responses=TURN_ERRORS,
+            summary="Replace a chat session's facts (validated as a profile) and answer its case again")
+def put_facts(session_id: SessionId, body: SessionFacts, request: Request,
+              settings: Annotated[object, Depends(get_settings)]) -> dict:
+    with one_turn_at_a_time(request, session_id):
+        out = set_facts(settings.db_path, session_id, body.facts, body.as_of or date.today(),
+                        sessions_path=settings.sessions_path)
     if out is None:
         raise not_found(session_id)
     return out

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Response
 
 from knowledge.dialogue import public_facts
 
-from ..deps import APIError, Sessions
+from ..deps import Sessions, unknown_session
 from ..schemas import SESSION_ID, ErrorBody, Session
 
 router = APIRouter(prefix="/v1/sessions", tags=["chat"])
@@ -14,8 +14,8 @@ router = APIRouter(prefix="/v1/sessions", tags=["chat"])
 SessionId = Annotated[str, Path(max_length=64, pattern=SESSION_ID, description="the session_id of a chat answer")]
 
 
-def not_found(session_id: str) -> APIError:
-    return APIError(404, f"no session with id {session_id!r}", "session_id")
+def not_found(session_id: str):
+    return unknown_session(session_id)
 
 
 @router.get("/{session_id}", summary="A chat session: the facts gathered so far and its turns",
@@ -31,7 +31,7 @@ def session(session_id: SessionId, store: Sessions) -> Session:
 
 
 @router.delete("/{session_id}", status_code=204, response_class=Response,
-               summary="Forget a chat session and its turns; a later turn with this id starts empty",
+               summary="Forget a chat session and its turns; a later turn with this id is 404 (unknown session)",
                responses={404: {"model": ErrorBody}, 503: {"model": ErrorBody}})
 def delete_session(session_id: SessionId, store: Sessions) -> Response:
     if not store.delete(session_id):

@@ -120,7 +120,7 @@ def ingest_saved(folder: Path, names: list[str], db_path: Path) -> dict[str, Upl
 
 
 @router.post(UPLOAD_PATH, summary="Upload policy documents (.txt .html .docx .pdf) into the KB (staff; token)",
-             dependencies=[Depends(uploads_enabled), Depends(require_token)],
+             dependencies=[Depends(require_token), Depends(uploads_enabled)],  # 401 before saying what is off
              responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 413: {"model": ErrorBody},
                         415: {"model": ErrorBody}})
 async def upload(request: Request,

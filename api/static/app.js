@@ -81,8 +81,8 @@
 
   const ERRORS = {
     400: "请求有误。", 404: "没有找到所要的内容。", 409: "这段对话正有另一轮在处理，请再发送一次。",
-    413: "内容太长，请缩短后再试。", 422: "输入的内容不符合要求", 500: "服务器出错，这次请求没有完成。",
-    503: "知识库或对话记录暂时不可用，请稍后再试。",
+    413: "内容太长，请缩短后再试。", 422: "输入的内容不符合要求", 429: "提问太频繁，请稍等片刻再发送。",
+    500: "服务器出错，这次请求没有完成。", 503: "知识库或对话记录暂时不可用，请稍后再试。",
   };
 
   /** The error in Chinese; for bad input, which item (by its Chinese label when it is a profile fact). */
@@ -535,8 +535,9 @@
       remember(reply);
       setBusy(false, "已答复。");
     } catch (e) {
-      setBusy(false, e.message);
+      setBusy(false, e.status === 404 ? "这次对话已不存在，请重新提问（将开始新对话）。" : e.message);
       $("chat-status").classList.add("error");
+      if (e.status === 404) { forgetSession(); renderFacts(); }  // the server forgot it: the next message starts anew
     }
   }
 
