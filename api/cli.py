@@ -35,11 +35,12 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="files or folders (.
                "--replaces", help="the id of the document this one file is a new version of")] = None) -> None:
     """Read policy documents into the KB (idempotent); a revision becomes the next version of its document.
     Example: xinyi ingest corpus/ --db kb.sqlite   ·   xinyi ingest new.txt --db kb.sqlite --replaces 003_x"""
-    from knowledge.ingest import ingest_paths
+    from knowledge.ingest import default_workers, ingest_paths
     from knowledge.db import KBError
     from nlp.types import XinyiError
     try:
-        report = ingest_paths(paths, db, progress=not quiet and sys.stderr.isatty(), replaces=replaces)
+        report = ingest_paths(paths, db, progress=not quiet and sys.stderr.isatty(), replaces=replaces,
+                              workers=default_workers())
     except (XinyiError, KBError) as exc:
         fail(str(exc))
     emit(report)
