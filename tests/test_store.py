@@ -27,6 +27,14 @@ def test_failed_write_leaves_the_kb_as_it_was(tmp_path, monkeypatch):
         return original(self, rows, *args, **kwargs)
 
     monkeypatch.setattr(sqlite_utils.db.Table, "insert_all", failing)
+    import knowledge.store as store
+    plain = store.insert_rows
+
+    def failing_rows(db, table, rows, **extra):  # the writer's bulk inserts
+        if table == "rules":
+            raise RuntimeError("disk full")
+        return plain(db, table, rows, **extra)
+    monkeypatch.setattr(store, "insert_rows", failing_rows)
     try:
         store_document(db, revised)
     except RuntimeError:
