@@ -7,7 +7,12 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
+if __name__ == "__main__" or Path(sys.argv[0]).name in ("xinyi", "xinyi.exe"):
+    # run as the program: a plain `xinyi check` is answered before typer (and pydantic) is imported
+    from api.quick import run_quick
+    run_quick(sys.argv[1:])
+
+import typer  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="信易 xinyi — safety-production credit policies: ingest, export, check, ask, serve.")
@@ -306,25 +311,11 @@ def parse_as_of(value: Optional[str]):
 def check(db: DbOption,
           profile: Annotated[Path, typer.Option("--profile", help="enterprise profile JSON (shared/contract/profile.md)")],
           as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD, default today")] = None) -> None:
-    """Which measures apply to an enterprise, rule by rule, with reasons and citations.
+    """Which measures apply to an enterprise, rule by rule, with reasons and citations (a document whose place or
+    scope excludes the enterprise: one does_not_apply result per kind, citing why).
     Example: xinyi check --db kb.sqlite --profile company.json --as-of 2026-11-22"""
-    from knowledge.check import check_profile, ProfileError
-    from knowledge.db import KBError
-    day = parse_as_of(as_of)
-    try:
-        data = json.loads(profile.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        fail(f"{profile}: no such file", 2)
-    except IsADirectoryError:
-        fail(f"{profile}: is a folder; expected a profile JSON file", 2)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        fail(f"{profile}: not valid JSON ({exc})", 2)
-    try:
-        emit(check_profile(db, data, day))
-    except ProfileError as exc:
-        fail(f"{profile.name}: {exc}", 2)
-    except KBError as exc:
-        fail(str(exc))
+    from api.quick import check_command
+    check_command(db, profile, as_of)
 
 
 @app.command()

@@ -339,27 +339,37 @@ def citation(doc: dict, path: list, quote: str) -> dict:
             "version": doc.get("version"), "path": path, "quote": quote}
 
 
-def jurisdiction_result(doc: dict, profile: dict) -> Optional[dict]:
-    jur = doc.get("jurisdiction")
-    if not jur:
-        return None
-    region = profile.get("region")
-    text = f"适用地域：{jur}"
-    cite = citation(doc, [], doc.get("title") or doc["source_file"])
+def jurisdiction_verdict(jur: str, region: Optional[str]) -> dict:
+    """status, because (and field) of a jurisdiction for a region: the same for every document of that place."""
     if not region:
-        return {"text": text, "status": UNKNOWN, "because": f"尚不清楚贵单位所在地区（本文件适用于{jur}）",
-                "citation": cite, "field": "region"}
+        return {"status": UNKNOWN, "because": f"尚不清楚贵单位所在地区（本文件适用于{jur}）", "field": "region"}
     inside = contains(jur, region)
     full = resolve_region(region) or region
     if inside is False and full != jur and contains(region, jur):  # 江苏省 for a 无锡市 document
-        return {"text": text, "status": UNKNOWN, "because": f"{full}范围较大，需要知道是否在{jur}",
-                "citation": cite, "field": "region"}
+        return {"status": UNKNOWN, "because": f"{full}范围较大，需要知道是否在{jur}", "field": "region"}
     if inside is None:
-        return {"text": text, "status": UNKNOWN, "because": f"无法识别地区“{region}”", "citation": cite,
-                "field": "region"}
+        return {"status": UNKNOWN, "because": f"无法识别地区“{region}”", "field": "region"}
     if inside:
-        return {"text": text, "status": MET, "because": f"{full}在{jur}范围内", "citation": cite}
-    return {"text": text, "status": NOT_MET, "because": f"{full}不在{jur}范围内", "citation": cite}
+        return {"status": MET, "because": f"{full}在{jur}范围内"}
+    return {"status": NOT_MET, "because": f"{full}不在{jur}范围内"}
+
+
+def jurisdiction_result(doc: dict, profile: dict, verdicts: Optional[dict] = None) -> Optional[dict]:
+    """The jurisdiction gate of a document for the profile's region; `verdicts` (jurisdiction → verdict) keeps
+    each place's verdict for the rest of one evaluation, so the region is resolved once per place."""
+    jur = doc.get("jurisdiction")
+    if not jur:
+        return None
+    verdict = verdicts.get(jur) if verdicts is not None else None
+    if verdict is None:
+        verdict = jurisdiction_verdict(jur, profile.get("region"))
+        if verdicts is not None:
+            verdicts[jur] = verdict
+    out = {"text": f"适用地域：{jur}", "status": verdict["status"], "because": verdict["because"],
+           "citation": citation(doc, [], doc.get("title") or doc["source_file"])}
+    if "field" in verdict:
+        out["field"] = verdict["field"]
+    return out
 
 
 def condition_result(cond: dict, doc: dict, profile: dict, as_of: date) -> dict:
@@ -385,18 +395,58 @@ def rule_status(combinator: str, gates: list[str], statuses: list[str]) -> str:
     return {MET: "applies", NOT_MET: "does_not_apply"}[overall] if overall != UNKNOWN else "undetermined"
 
 
-def evaluate(kb: dict, profile: dict, as_of: date) -> list[dict]:
-    """Every rule of every document, with its conditions (gates first) and measures, each cited."""
+def by_document(kb: dict) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    """Each document's rules and scope conditions, in KB order: kept by load_kb (knowledge/queries.py index_kb)
+    for a cached KB, grouped here for one built otherwise."""
+    if "rules_by_doc" in kb and "scope_by_doc" in kb:
+        return kb["rules_by_doc"], kb["scope_by_doc"]
+    rules: dict[str, list[dict]] = {}
+    for r in kb["rules"]:
+        rules.setdefault(r["document_id"], []).append(r)
+    scope: dict[str, list[dict]] = {}
+    for c in kb["conditions"].values():
+        if c["role"] == "scope":
+            scope.setdefault(c["document_id"], []).append(c)
+    return rules, scope
+
+
+def document_head(doc: dict) -> dict:
+    return {"source_file": doc["source_file"], "document_id": doc["id"], "document_title": doc.get("title"),
+            "document_version": doc.get("version"), "validity_notes": doc.get("validity_notes", [])}
+
+
+def excluded_results(doc: dict, rules: list[dict], gate: dict, kb: dict) -> list[dict]:
+    """A document whose jurisdiction or scope excludes the enterprise, summarised: one result per kind of its
+    rules, does_not_apply, with the excluding condition cited (its rules are not listed one by one)."""
+    out = []
+    for kind in dict.fromkeys(r["kind"] for r in rules):
+        of_kind = [r for r in rules if r["kind"] == kind]
+        measures = {mid for r in of_kind for mid in r["measure_ids"] if mid in kb["measures"]}
+        out.append({**document_head(doc), "rule_id": of_kind[0]["id"], "kind": kind, "combinator": None,
+                    "status": "does_not_apply", "summary": True, "rule_ids": [r["id"] for r in of_kind],
+                    "rules": len(of_kind), "measure_count": len(measures), "conditions": [gate], "measures": []})
+    return out
+
+
+def evaluate(kb: dict, profile: dict, as_of: date, summarise: bool = False) -> list[dict]:
+    """Every rule of every document, with its conditions (gates first) and measures, each cited. With
+    `summarise` (check), a document whose jurisdiction or scope excludes the enterprise is one result per kind
+    (excluded_results) and its rules are not evaluated."""
     results = []
+    rules_by_doc, scope_by_doc = by_document(kb)
+    verdicts: dict[str, dict] = {}  # jurisdiction → verdict for this profile's region
     for doc in kb["documents"].values():
-        rules = [r for r in kb["rules"] if r["document_id"] == doc["id"]]
+        rules = rules_by_doc.get(doc["id"])
         if not rules:
             continue
         gates = []
-        jr = jurisdiction_result(doc, profile)
+        jr = jurisdiction_result(doc, profile, verdicts)
         if jr:
             gates.append(jr)
-        scope = [c for c in kb["conditions"].values() if c["document_id"] == doc["id"] and c["role"] == "scope"]
+            if summarise and jr["status"] == NOT_MET:
+                results.extend(excluded_results(doc, rules, jr, kb))
+                continue
+        scope = scope_by_doc.get(doc["id"])
         if scope:
             parts = [condition_result(c, doc, profile, as_of) for c in scope]
             status = any3([p["status"] for p in parts])
@@ -406,14 +456,16 @@ def evaluate(kb: dict, profile: dict, as_of: date) -> list[dict]:
                           "citation": citation(doc, parts[0]["citation"]["path"][:-1] or parts[0]["citation"]["path"],
                                                "；".join(p["text"].rstrip("。；;") for p in parts)),
                           "alternatives": parts})
+            if summarise and status == NOT_MET:
+                results.extend(excluded_results(doc, rules, gates[-1], kb))
+                continue
         for rule in rules:
             conds = [condition_result(kb["conditions"][cid], doc, profile, as_of)
                      for cid in rule["condition_ids"] if cid in kb["conditions"]]
             status = rule_status(rule["combinator"], [g["status"] for g in gates], [c["status"] for c in conds])
             measures = [kb["measures"][mid] for mid in rule["measure_ids"] if mid in kb["measures"]]
             results.append({
-                "source_file": doc["source_file"], "document_id": doc["id"], "document_title": doc.get("title"),
-                "document_version": doc.get("version"), "validity_notes": doc.get("validity_notes", []),
+                **document_head(doc),
                 "rule_id": rule["id"], "kind": rule["kind"],
                 "combinator": rule["combinator"], "status": status,
                 "conditions": [*gates, *conds],
