@@ -310,12 +310,15 @@ def parse_as_of(value: Optional[str]):
 @app.command()
 def check(db: DbOption,
           profile: Annotated[Path, typer.Option("--profile", help="enterprise profile JSON (shared/contract/profile.md)")],
-          as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD, default today")] = None) -> None:
+          as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD, default today")] = None,
+          full: Annotated[bool, typer.Option("--full", help="every rule of every document, none summarised")]
+          = False) -> None:
     """Which measures apply to an enterprise, rule by rule, with reasons and citations (a document whose place or
-    scope excludes the enterprise: one does_not_apply result per kind, citing why).
+    scope excludes the enterprise: one does_not_apply result per kind, citing why; one no stated fact can decide:
+    one undetermined result per kind; --full lists every rule).
     Example: xinyi check --db kb.sqlite --profile company.json --as-of 2026-11-22"""
     from api.quick import check_command
-    check_command(db, profile, as_of)
+    check_command(db, profile, as_of, full)
 
 
 @app.command()

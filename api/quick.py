@@ -2,7 +2,7 @@
 the pydantic it brings) is imported, so a cold `check` loads only what checking needs.
 
 api/cli.py calls run_quick() first when it runs as the program; a call it does not recognise as a plain
-`check --db P --profile P [--as-of D]` (help, a missing or unknown option) goes on to typer, which says what is
+`check --db P --profile P [--as-of D] [--full]` (help, a missing or unknown option) goes on to typer, which says what is
 wrong exactly as before.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 OPTIONS = {"--db": "db", "--profile": "profile", "--as-of": "as_of"}
+FLAGS = {"--full": "full"}
 
 
 class Failed(SystemExit):
@@ -42,7 +43,7 @@ def parse_as_of(value: Optional[str]):
     return day
 
 
-def check_command(db: Path, profile: Path, as_of: Optional[str]) -> None:
+def check_command(db: Path, profile: Path, as_of: Optional[str], full: bool = False) -> None:
     """Which measures apply to an enterprise: the body of `xinyi check` (prints the answer, or fails)."""
     from knowledge.check import ProfileError, check_profile
     from knowledge.db import KBError
@@ -56,7 +57,7 @@ def check_command(db: Path, profile: Path, as_of: Optional[str]) -> None:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         fail(f"{profile}: not valid JSON ({exc})", 2)
     try:
-        emit(check_profile(db, data, day))
+        emit(check_profile(db, data, day, full=full))
     except ProfileError as exc:
         fail(f"{profile.name}: {exc}", 2)
     except KBError as exc:
@@ -70,6 +71,9 @@ def plain_check(argv: list[str]) -> Optional[dict]:
     got: dict[str, str] = {}
     args = iter(argv[1:])
     for arg in args:
+        if arg in FLAGS and FLAGS[arg] not in got:
+            got[FLAGS[arg]] = True
+            continue
         name, eq, value = arg.partition("=")
         key = OPTIONS.get(name)
         if key is None or key in got:
@@ -90,7 +94,7 @@ def run_quick(argv: list[str]) -> None:
     if got is None:
         return
     try:
-        check_command(Path(got["db"]), Path(got["profile"]), got.get("as_of"))
+        check_command(Path(got["db"]), Path(got["profile"]), got.get("as_of"), bool(got.get("full")))
     except KeyboardInterrupt:
         sys.stderr.write("xinyi: interrupted\n")
         sys.exit(130)

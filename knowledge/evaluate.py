@@ -415,60 +415,91 @@ def document_head(doc: dict) -> dict:
             "document_version": doc.get("version"), "validity_notes": doc.get("validity_notes", [])}
 
 
-def excluded_results(doc: dict, rules: list[dict], gate: dict, kb: dict) -> list[dict]:
+def rule_kinds(rules: list[dict], kb: dict) -> dict[str, dict]:
+    """kind → {"rules", "measures", "first"} of a document's rules, in rule order (what a summary says)."""
+    out: dict[str, dict] = {}
+    for r in rules:
+        k = out.setdefault(r["kind"], {"rules": 0, "measure_ids": set(), "first": r["id"]})
+        k["rules"] += 1
+        k["measure_ids"] |= {m for m in r["measure_ids"] if m in kb["measures"]}
+    return {kind: {"rules": k["rules"], "measures": len(k["measure_ids"]), "first": k["first"]}
+            for kind, k in out.items()}
+
+
+def excluded_results(doc: dict, kinds: dict[str, dict], gate: dict) -> list[dict]:
     """A document whose jurisdiction or scope excludes the enterprise, summarised: one result per kind of its
     rules, does_not_apply, with the excluding condition cited (its rules are not listed one by one)."""
-    out = []
-    for kind in dict.fromkeys(r["kind"] for r in rules):
-        of_kind = [r for r in rules if r["kind"] == kind]
-        measures = {mid for r in of_kind for mid in r["measure_ids"] if mid in kb["measures"]}
-        out.append({**document_head(doc), "rule_id": of_kind[0]["id"], "kind": kind, "combinator": None,
-                    "status": "does_not_apply", "summary": True, "rule_ids": [r["id"] for r in of_kind],
-                    "rules": len(of_kind), "measure_count": len(measures), "conditions": [gate], "measures": []})
-    return out
+    return [{**document_head(doc), "rule_id": k["first"], "kind": kind, "combinator": None,
+             "status": "does_not_apply", "summary": "excluded", "rules": k["rules"], "measure_count": k["measures"],
+             "conditions": [gate], "measures": []} for kind, k in kinds.items()]
+
+
+def undecided_results(doc: dict, kinds: dict[str, dict], gates: list[dict], unknown: int) -> list[dict]:
+    """A document none of whose conditions anything the profile states can decide (each is answered by the
+    enterprise attesting the clause's words): one undetermined result per kind, not its rules one by one."""
+    note = f"贵单位的情况未涉及本文件的任何条件：{unknown}项条件需贵单位确认（xinyi check --full 逐条列出）"
+    return [{**document_head(doc), "rule_id": k["first"], "kind": kind, "combinator": None,
+             "status": "undetermined", "summary": "undecided", "rules": k["rules"], "measure_count": k["measures"],
+             "unknown_conditions": unknown, "note": note, "conditions": list(gates), "measures": []}
+            for kind, k in kinds.items()]
+
+
+def evaluate_document(doc: dict, rules: list[dict], scope: list[dict], kb: dict, profile: dict, as_of: date,
+                      verdicts: dict, summarise: bool = False, jr: Optional[dict] = None,
+                      fixed: Optional[dict] = None) -> list[dict]:
+    """One document's results: each rule with its conditions (gates first) and measures, each cited; with
+    `summarise`, a document its place or scope excludes is one result per kind (excluded_results). `fixed`:
+    condition id → its result, for conditions whose result the profile cannot change (kept by the caller)."""
+
+    def condition_result_of(c: dict) -> dict:
+        if fixed is not None:
+            hit = fixed.get(c["id"])
+            if hit is not None:
+                return hit
+        return condition_result(c, doc, profile, as_of)
+    gates = []
+    jr = jr or jurisdiction_result(doc, profile, verdicts)
+    if jr:
+        gates.append(jr)
+        if summarise and jr["status"] == NOT_MET:
+            return excluded_results(doc, rule_kinds(rules, kb), jr)
+    if scope:
+        parts = [condition_result_of(c) for c in scope]
+        status = any3([p["status"] for p in parts])
+        deciding = [p for p in parts if p["status"] == status] if status != NOT_MET else parts
+        gates.append({"text": "适用范围：" + "；".join(p["text"].rstrip("。；;") for p in parts), "status": status,
+                      "because": "；".join(p["because"] for p in deciding),
+                      "citation": citation(doc, parts[0]["citation"]["path"][:-1] or parts[0]["citation"]["path"],
+                                           "；".join(p["text"].rstrip("。；;") for p in parts)),
+                      "alternatives": parts})
+        if summarise and status == NOT_MET:
+            return excluded_results(doc, rule_kinds(rules, kb), gates[-1])
+    results = []
+    for rule in rules:
+        conds = [condition_result_of(kb["conditions"][cid])
+                 for cid in rule["condition_ids"] if cid in kb["conditions"]]
+        status = rule_status(rule["combinator"], [g["status"] for g in gates], [c["status"] for c in conds])
+        measures = [kb["measures"][mid] for mid in rule["measure_ids"] if mid in kb["measures"]]
+        results.append({
+            **document_head(doc),
+            "rule_id": rule["id"], "kind": rule["kind"],
+            "combinator": rule["combinator"], "status": status,
+            "conditions": [*gates, *conds],
+            "measures": [measure_result(m, doc) for m in measures],
+        })
+    return results
 
 
 def evaluate(kb: dict, profile: dict, as_of: date, summarise: bool = False) -> list[dict]:
     """Every rule of every document, with its conditions (gates first) and measures, each cited. With
-    `summarise` (check), a document whose jurisdiction or scope excludes the enterprise is one result per kind
+    `summarise`, a document whose jurisdiction or scope excludes the enterprise is one result per kind
     (excluded_results) and its rules are not evaluated."""
     results = []
     rules_by_doc, scope_by_doc = by_document(kb)
     verdicts: dict[str, dict] = {}  # jurisdiction → verdict for this profile's region
     for doc in kb["documents"].values():
         rules = rules_by_doc.get(doc["id"])
-        if not rules:
-            continue
-        gates = []
-        jr = jurisdiction_result(doc, profile, verdicts)
-        if jr:
-            gates.append(jr)
-            if summarise and jr["status"] == NOT_MET:
-                results.extend(excluded_results(doc, rules, jr, kb))
-                continue
-        scope = scope_by_doc.get(doc["id"])
-        if scope:
-            parts = [condition_result(c, doc, profile, as_of) for c in scope]
-            status = any3([p["status"] for p in parts])
-            deciding = [p for p in parts if p["status"] == status] if status != NOT_MET else parts
-            gates.append({"text": "适用范围：" + "；".join(p["text"].rstrip("。；;") for p in parts), "status": status,
-                          "because": "；".join(p["because"] for p in deciding),
-                          "citation": citation(doc, parts[0]["citation"]["path"][:-1] or parts[0]["citation"]["path"],
-                                               "；".join(p["text"].rstrip("。；;") for p in parts)),
-                          "alternatives": parts})
-            if summarise and status == NOT_MET:
-                results.extend(excluded_results(doc, rules, gates[-1], kb))
-                continue
-        for rule in rules:
-            conds = [condition_result(kb["conditions"][cid], doc, profile, as_of)
-                     for cid in rule["condition_ids"] if cid in kb["conditions"]]
-            status = rule_status(rule["combinator"], [g["status"] for g in gates], [c["status"] for c in conds])
-            measures = [kb["measures"][mid] for mid in rule["measure_ids"] if mid in kb["measures"]]
-            results.append({
-                **document_head(doc),
-                "rule_id": rule["id"], "kind": rule["kind"],
-                "combinator": rule["combinator"], "status": status,
-                "conditions": [*gates, *conds],
-                "measures": [measure_result(m, doc) for m in measures],
-            })
+        if rules:
+            results.extend(evaluate_document(doc, rules, scope_by_doc.get(doc["id"], []), kb, profile, as_of,
+                                             verdicts, summarise))
     return results
