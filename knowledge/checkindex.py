@@ -54,6 +54,33 @@ def attested_keys(node) -> Optional[set]:
     return None
 
 
+def profile_fields(node) -> Optional[set]:
+    """The profile keys a predicate reads (attestations as ("attested", KEY)); None when it cannot be told."""
+    if node is None or not isinstance(node, dict):
+        return set()
+    if "all" in node or "any" in node:
+        out: set = set()
+        for child in node.get("all") or node.get("any") or []:
+            sub = profile_fields(child)
+            if sub is None:
+                return None
+            out |= sub
+        return out
+    if "not" in node:
+        return profile_fields(node["not"])
+    if "fact" in node:
+        return {node["fact"]}
+    if "industry_any" in node:
+        return {"industries"}
+    if "event" in node:
+        return {"events", "stated_events", "absent_events"}
+    if "attested" in node:
+        return {("attested", node["attested"])}
+    if "unparsed" in node:
+        return set()
+    return None
+
+
 def build_index(conn: sqlite3.Connection) -> dict[str, DocIndex]:
     measures = {r[0] for r in conn.execute("SELECT id FROM measures")}
     conds: dict[str, tuple[str, str, Optional[set]]] = {}

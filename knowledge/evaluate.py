@@ -446,10 +446,11 @@ def undecided_results(doc: dict, kinds: dict[str, dict], gates: list[dict], unkn
 
 def evaluate_document(doc: dict, rules: list[dict], scope: list[dict], kb: dict, profile: dict, as_of: date,
                       verdicts: dict, summarise: bool = False, jr: Optional[dict] = None,
-                      fixed: Optional[dict] = None) -> list[dict]:
+                      fixed: Optional[dict] = None, measured: Optional[dict] = None) -> list[dict]:
     """One document's results: each rule with its conditions (gates first) and measures, each cited; with
     `summarise`, a document its place or scope excludes is one result per kind (excluded_results). `fixed`:
-    condition id → its result, for conditions whose result the profile cannot change (kept by the caller)."""
+    condition id → its result, for conditions whose result the profile cannot change (kept by the caller);
+    `measured`: measure id → its measure_result (the same for every profile, kept by the caller)."""
 
     def condition_result_of(c: dict) -> dict:
         if fixed is not None:
@@ -485,7 +486,8 @@ def evaluate_document(doc: dict, rules: list[dict], scope: list[dict], kb: dict,
             "rule_id": rule["id"], "kind": rule["kind"],
             "combinator": rule["combinator"], "status": status,
             "conditions": [*gates, *conds],
-            "measures": [measure_result(m, doc) for m in measures],
+            "measures": [measured[m["id"]] if measured is not None and m["id"] in measured
+                         else measure_result(m, doc) for m in measures],
         })
     return results
 
