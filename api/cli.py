@@ -8,19 +8,18 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
+if __name__ == "__main__" or Path(sys.argv[0]).name in ("xinyi", "xinyi.exe"):
+    # run as the program: a plain `xinyi check` is answered before typer (and pydantic) is imported
+    from api.quick import run_quick
+    run_quick(sys.argv[1:])
+
+import typer  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="信易 xinyi — safety-production credit policies: ingest, export, check, ask, serve.")
 
 
-def emit(value) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=1) + "\n")
-
-
-def fail(message: str, code: int = 1) -> None:
-    sys.stderr.write(f"xinyi: {message}\n")
-    raise typer.Exit(code)
+from api.quick import emit, fail, parse_as_of  # noqa: E402 (one-line errors and dates, shared with the fast path)
 
 
 DbOption = Annotated[Path, typer.Option("--db", help="SQLite knowledge base file")]
@@ -40,14 +39,14 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="files or folders (.
     """Read policy documents into the KB (idempotent); a revision becomes the next version of its document.
     A file over a limit (size, PDF pages, .docx declared size, time, memory: README "Limits") is refused.
     Example: xinyi ingest corpus/ --db kb.sqlite   ·   xinyi ingest new.txt --db kb.sqlite --replaces 003_x"""
-    from knowledge.ingest import ingest_paths
+    from knowledge.ingest import default_workers, ingest_paths
     from knowledge.db import KBError
     from nlp.budget import Limits
     from nlp.types import XinyiError
     try:
         limits = Limits.from_env(max_file_mb=max_file_mb)
         report = ingest_paths(paths, db, progress=not quiet and sys.stderr.isatty(), replaces=replaces,
-                              limits=limits)
+                              limits=limits, workers=default_workers())
     except (XinyiError, KBError) as exc:
         fail(str(exc))
     emit(report)
@@ -298,43 +297,18 @@ def main() -> None:
         sys.exit(130)
 
 
-def parse_as_of(value: Optional[str]):
-    from datetime import date
-    if not value:
-        return date.today()
-    from knowledge.profile import FIRST_DAY, LAST_DAY
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        fail(f"--as-of: expected a date YYYY-MM-DD, got {value!r}", 2)
-    if not FIRST_DAY <= day <= LAST_DAY:
-        fail(f"--as-of: expected a date between {FIRST_DAY} and {LAST_DAY}, got {value}", 2)
-    return day
-
-
 @app.command()
 def check(db: DbOption,
           profile: Annotated[Path, typer.Option("--profile", help="enterprise profile JSON (shared/contract/profile.md)")],
-          as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD, default today")] = None) -> None:
-    """Which measures apply to an enterprise, rule by rule, with reasons and citations.
+          as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD, default today")] = None,
+          full: Annotated[bool, typer.Option("--full", help="every rule of every document, none summarised")]
+          = False) -> None:
+    """Which measures apply to an enterprise, rule by rule, with reasons and citations (a document whose place or
+    scope excludes the enterprise: one does_not_apply result per kind, citing why; one no stated fact can decide:
+    one undetermined result per kind; --full lists every rule).
     Example: xinyi check --db kb.sqlite --profile company.json --as-of 2026-11-22"""
-    from knowledge.check import check_profile, ProfileError
-    from knowledge.db import KBError
-    day = parse_as_of(as_of)
-    try:
-        data = json.loads(profile.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        fail(f"{profile}: no such file", 2)
-    except IsADirectoryError:
-        fail(f"{profile}: is a folder; expected a profile JSON file", 2)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        fail(f"{profile}: not valid JSON ({exc})", 2)
-    try:
-        emit(check_profile(db, data, day))
-    except ProfileError as exc:
-        fail(f"{profile.name}: {exc}", 2)
-    except KBError as exc:
-        fail(str(exc))
+    from api.quick import check_command
+    check_command(db, profile, as_of, full)
 
 
 @app.command()

@@ -8,8 +8,9 @@ re-ingesting unchanged documents.
 
 Each measurement runs in a child process of its own (imports, jieba's dictionary and the first document are
 warm-up, not timed): `lcut` times jieba.lcut over the texts as read (nlp.readers.read_document), `ingest` times
-knowledge.ingest.ingest_paths of the same files into a new KB and then again into the same KB (every document
-unchanged). Peak RSS is the ingest child's own (os.wait4 → ru_maxrss). The ratio is ingest throughput over
+knowledge.ingest.ingest_paths of the same files into a new KB as `xinyi ingest` runs it (parse workers:
+knowledge.ingest.default_workers) and then again into the same KB (every document unchanged); `ingest1` the
+same in one process. Peak RSS is the ingest child's own (os.wait4 → ru_maxrss). The ratio is ingest throughput over
 lcut throughput (chars/s), i.e. lcut seconds / ingest seconds. Nothing here is a unit test: targets are recorded,
 not asserted.
 """
@@ -47,18 +48,21 @@ if mode == "lcut":
         took = time.perf_counter() - t
         best = took if best is None else min(best, took)
     print(json.dumps({"s": best, "chars": sum(map(len, texts))}))
-else:
+else:  # ingest (as the CLI does) or ingest1 (one process)
     import shutil, tempfile
-    from knowledge.ingest import ingest_paths
+    import knowledge.ingest as ingest
+    workers = {}
+    if mode == "ingest" and hasattr(ingest, "default_workers"):  # as `xinyi ingest` runs (an older checkout: one process)
+        workers = {"workers": ingest.default_workers()}
     warm = Path(tempfile.mkdtemp()) / "warm.sqlite"
-    ingest_paths([files[0]], warm)  # imports, jieba's dictionary, data files
+    ingest.ingest_paths([files[0]], warm)  # imports, jieba's dictionary, data files
     shutil.rmtree(warm.parent)
     folder = Path(listing).with_suffix(".d")
     t = time.perf_counter()
-    report = ingest_paths([folder], Path(db))
+    report = ingest.ingest_paths([folder], Path(db), **workers)
     first = time.perf_counter() - t
     t = time.perf_counter()
-    again = ingest_paths([folder], Path(db))
+    again = ingest.ingest_paths([folder], Path(db), **workers)
     second = time.perf_counter() - t
     print(json.dumps({"s": first, "again_s": second, "documents": len(report["documents"]),
                       "errors": len(report["errors"]),
@@ -89,7 +93,7 @@ def child(root: Path, mode: str, listing: Path, db: Path, repeat: int = 1) -> di
     return result
 
 
-def measure(root: Path, quick: bool, tmp: Path) -> dict:
+def measure(root: Path, quick: bool, tmp: Path, sequential: bool = True) -> dict:
     files = law_files(quick)
     listing = tmp / "files.txt"
     listing.write_text("\n".join(map(str, files)), encoding="utf-8")
@@ -103,7 +107,9 @@ def measure(root: Path, quick: bool, tmp: Path) -> dict:
     db.unlink(missing_ok=True)
     ingest = child(root, "ingest", listing, db)
     db.unlink(missing_ok=True)
-    return {"documents": ingest["documents"], "errors": ingest["errors"], "chars": lcut["chars"],
+    one = child(root, "ingest1", listing, db) if sequential else None
+    db.unlink(missing_ok=True)
+    return {"one_process_s": one and one["s"], "one_process_ratio": one and lcut["s"] / one["s"],"documents": ingest["documents"], "errors": ingest["errors"], "chars": lcut["chars"],
             "lcut_s": lcut["s"], "ingest_s": ingest["s"], "ratio": lcut["s"] / ingest["s"],
             "chars_per_s": lcut["chars"] / ingest["s"], "peak_rss_mb": ingest["peak_rss_mb"],
             "reingest_s": ingest["again_s"], "reingest_ms_per_doc": ingest["again_s"] / ingest["documents"] * 1000,
@@ -114,6 +120,8 @@ def rows(m: dict, quick: bool) -> list[tuple[str, float, float | None, bool]]:
     scope = "sample" if quick else "lawref"
     return [
         ("ingest_vs_lcut_throughput", m["ratio"], TARGET_RATIO, True),
+        *([("ingest_vs_lcut_throughput_one_process", m["one_process_ratio"], TARGET_RATIO, True)]
+          if m.get("one_process_ratio") else []),
         (f"{scope}_ingest_s", m["ingest_s"], None, False),
         (f"{scope}_ingest_chars_per_s", m["chars_per_s"], None, True),
         (f"{scope}_ingest_peak_rss_mb", m["peak_rss_mb"], None, False),
@@ -140,11 +148,12 @@ def main(argv: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="xinyi-ingest-") as tmp:
         runs = {}
         for root in [ROOT, *others]:  # one after the other, on the same files, in one run
-            runs[root] = measure(root, quick, Path(tmp))
+            runs[root] = measure(root, quick, Path(tmp), sequential=root == ROOT)
     for root, m in runs.items():
         print(f"# {root}: {m['documents']} documents ({m['errors']} errors), {m['chars']:,} characters; "
               f"lcut {m['lcut_s']:.1f} s, ingest {m['ingest_s']:.1f} s, re-ingest {m['reingest_s']:.1f} s "
-              f"({m['unchanged']} unchanged), peak RSS {m['peak_rss_mb']:.0f} MB")
+              f"({m['unchanged']} unchanged), peak RSS {m['peak_rss_mb']:.0f} MB"
+              + (f"; in one process {m['one_process_s']:.1f} s" if m.get("one_process_s") else ""))
     print(f"{'figure':40} {'measured':>12} {'target':>10}")
     for root, m in runs.items():
         show(rows(m, quick), "" if root == ROOT else "  against: ")

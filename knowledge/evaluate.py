@@ -339,27 +339,37 @@ def citation(doc: dict, path: list, quote: str) -> dict:
             "version": doc.get("version"), "path": path, "quote": quote}
 
 
-def jurisdiction_result(doc: dict, profile: dict) -> Optional[dict]:
-    jur = doc.get("jurisdiction")
-    if not jur:
-        return None
-    region = profile.get("region")
-    text = f"适用地域：{jur}"
-    cite = citation(doc, [], doc.get("title") or doc["source_file"])
+def jurisdiction_verdict(jur: str, region: Optional[str]) -> dict:
+    """status, because (and field) of a jurisdiction for a region: the same for every document of that place."""
     if not region:
-        return {"text": text, "status": UNKNOWN, "because": f"尚不清楚贵单位所在地区（本文件适用于{jur}）",
-                "citation": cite, "field": "region"}
+        return {"status": UNKNOWN, "because": f"尚不清楚贵单位所在地区（本文件适用于{jur}）", "field": "region"}
     inside = contains(jur, region)
     full = resolve_region(region) or region
     if inside is False and full != jur and contains(region, jur):  # 江苏省 for a 无锡市 document
-        return {"text": text, "status": UNKNOWN, "because": f"{full}范围较大，需要知道是否在{jur}",
-                "citation": cite, "field": "region"}
+        return {"status": UNKNOWN, "because": f"{full}范围较大，需要知道是否在{jur}", "field": "region"}
     if inside is None:
-        return {"text": text, "status": UNKNOWN, "because": f"无法识别地区“{region}”", "citation": cite,
-                "field": "region"}
+        return {"status": UNKNOWN, "because": f"无法识别地区“{region}”", "field": "region"}
     if inside:
-        return {"text": text, "status": MET, "because": f"{full}在{jur}范围内", "citation": cite}
-    return {"text": text, "status": NOT_MET, "because": f"{full}不在{jur}范围内", "citation": cite}
+        return {"status": MET, "because": f"{full}在{jur}范围内"}
+    return {"status": NOT_MET, "because": f"{full}不在{jur}范围内"}
+
+
+def jurisdiction_result(doc: dict, profile: dict, verdicts: Optional[dict] = None) -> Optional[dict]:
+    """The jurisdiction gate of a document for the profile's region; `verdicts` (jurisdiction → verdict) keeps
+    each place's verdict for the rest of one evaluation, so the region is resolved once per place."""
+    jur = doc.get("jurisdiction")
+    if not jur:
+        return None
+    verdict = verdicts.get(jur) if verdicts is not None else None
+    if verdict is None:
+        verdict = jurisdiction_verdict(jur, profile.get("region"))
+        if verdicts is not None:
+            verdicts[jur] = verdict
+    out = {"text": f"适用地域：{jur}", "status": verdict["status"], "because": verdict["because"],
+           "citation": citation(doc, [], doc.get("title") or doc["source_file"])}
+    if "field" in verdict:
+        out["field"] = verdict["field"]
+    return out
 
 
 def condition_result(cond: dict, doc: dict, profile: dict, as_of: date) -> dict:
@@ -385,38 +395,113 @@ def rule_status(combinator: str, gates: list[str], statuses: list[str]) -> str:
     return {MET: "applies", NOT_MET: "does_not_apply"}[overall] if overall != UNKNOWN else "undetermined"
 
 
-def evaluate(kb: dict, profile: dict, as_of: date) -> list[dict]:
-    """Every rule of every document, with its conditions (gates first) and measures, each cited."""
+def by_document(kb: dict) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    """Each document's rules and scope conditions, in KB order: kept by load_kb (knowledge/queries.py index_kb)
+    for a cached KB, grouped here for one built otherwise."""
+    if "rules_by_doc" in kb and "scope_by_doc" in kb:
+        return kb["rules_by_doc"], kb["scope_by_doc"]
+    rules: dict[str, list[dict]] = {}
+    for r in kb["rules"]:
+        rules.setdefault(r["document_id"], []).append(r)
+    scope: dict[str, list[dict]] = {}
+    for c in kb["conditions"].values():
+        if c["role"] == "scope":
+            scope.setdefault(c["document_id"], []).append(c)
+    return rules, scope
+
+
+def document_head(doc: dict) -> dict:
+    return {"source_file": doc["source_file"], "document_id": doc["id"], "document_title": doc.get("title"),
+            "document_version": doc.get("version"), "validity_notes": doc.get("validity_notes", [])}
+
+
+def rule_kinds(rules: list[dict], kb: dict) -> dict[str, dict]:
+    """kind → {"rules", "measures", "first"} of a document's rules, in rule order (what a summary says)."""
+    out: dict[str, dict] = {}
+    for r in rules:
+        k = out.setdefault(r["kind"], {"rules": 0, "measure_ids": set(), "first": r["id"]})
+        k["rules"] += 1
+        k["measure_ids"] |= {m for m in r["measure_ids"] if m in kb["measures"]}
+    return {kind: {"rules": k["rules"], "measures": len(k["measure_ids"]), "first": k["first"]}
+            for kind, k in out.items()}
+
+
+def excluded_results(doc: dict, kinds: dict[str, dict], gate: dict) -> list[dict]:
+    """A document whose jurisdiction or scope excludes the enterprise, summarised: one result per kind of its
+    rules, does_not_apply, with the excluding condition cited (its rules are not listed one by one)."""
+    return [{**document_head(doc), "rule_id": k["first"], "kind": kind, "combinator": None,
+             "status": "does_not_apply", "summary": "excluded", "rules": k["rules"], "measure_count": k["measures"],
+             "conditions": [gate], "measures": []} for kind, k in kinds.items()]
+
+
+def undecided_results(doc: dict, kinds: dict[str, dict], gates: list[dict], unknown: int) -> list[dict]:
+    """A document none of whose conditions anything the profile states can decide (each is answered by the
+    enterprise attesting the clause's words): one undetermined result per kind, not its rules one by one."""
+    note = f"贵单位的情况未涉及本文件的任何条件：{unknown}项条件需贵单位确认（xinyi check --full 逐条列出）"
+    return [{**document_head(doc), "rule_id": k["first"], "kind": kind, "combinator": None,
+             "status": "undetermined", "summary": "undecided", "rules": k["rules"], "measure_count": k["measures"],
+             "unknown_conditions": unknown, "note": note, "conditions": list(gates), "measures": []}
+            for kind, k in kinds.items()]
+
+
+def evaluate_document(doc: dict, rules: list[dict], scope: list[dict], kb: dict, profile: dict, as_of: date,
+                      verdicts: dict, summarise: bool = False, jr: Optional[dict] = None,
+                      fixed: Optional[dict] = None, measured: Optional[dict] = None) -> list[dict]:
+    """One document's results: each rule with its conditions (gates first) and measures, each cited; with
+    `summarise`, a document its place or scope excludes is one result per kind (excluded_results). `fixed`:
+    condition id → its result, for conditions whose result the profile cannot change (kept by the caller);
+    `measured`: measure id → its measure_result (the same for every profile, kept by the caller)."""
+
+    def condition_result_of(c: dict) -> dict:
+        if fixed is not None:
+            hit = fixed.get(c["id"])
+            if hit is not None:
+                return hit
+        return condition_result(c, doc, profile, as_of)
+    gates = []
+    jr = jr or jurisdiction_result(doc, profile, verdicts)
+    if jr:
+        gates.append(jr)
+        if summarise and jr["status"] == NOT_MET:
+            return excluded_results(doc, rule_kinds(rules, kb), jr)
+    if scope:
+        parts = [condition_result_of(c) for c in scope]
+        status = any3([p["status"] for p in parts])
+        deciding = [p for p in parts if p["status"] == status] if status != NOT_MET else parts
+        gates.append({"text": "适用范围：" + "；".join(p["text"].rstrip("。；;") for p in parts), "status": status,
+                      "because": "；".join(p["because"] for p in deciding),
+                      "citation": citation(doc, parts[0]["citation"]["path"][:-1] or parts[0]["citation"]["path"],
+                                           "；".join(p["text"].rstrip("。；;") for p in parts)),
+                      "alternatives": parts})
+        if summarise and status == NOT_MET:
+            return excluded_results(doc, rule_kinds(rules, kb), gates[-1])
     results = []
+    for rule in rules:
+        conds = [condition_result_of(kb["conditions"][cid])
+                 for cid in rule["condition_ids"] if cid in kb["conditions"]]
+        status = rule_status(rule["combinator"], [g["status"] for g in gates], [c["status"] for c in conds])
+        measures = [kb["measures"][mid] for mid in rule["measure_ids"] if mid in kb["measures"]]
+        results.append({
+            **document_head(doc),
+            "rule_id": rule["id"], "kind": rule["kind"],
+            "combinator": rule["combinator"], "status": status,
+            "conditions": [*gates, *conds],
+            "measures": [measured[m["id"]] if measured is not None and m["id"] in measured
+                         else measure_result(m, doc) for m in measures],
+        })
+    return results
+
+
+def evaluate(kb: dict, profile: dict, as_of: date, summarise: bool = False) -> list[dict]:
+    """Every rule of every document, with its conditions (gates first) and measures, each cited. With
+    `summarise`, a document whose jurisdiction or scope excludes the enterprise is one result per kind
+    (excluded_results) and its rules are not evaluated."""
+    results = []
+    rules_by_doc, scope_by_doc = by_document(kb)
+    verdicts: dict[str, dict] = {}  # jurisdiction → verdict for this profile's region
     for doc in kb["documents"].values():
-        rules = [r for r in kb["rules"] if r["document_id"] == doc["id"]]
-        if not rules:
-            continue
-        gates = []
-        jr = jurisdiction_result(doc, profile)
-        if jr:
-            gates.append(jr)
-        scope = [c for c in kb["conditions"].values() if c["document_id"] == doc["id"] and c["role"] == "scope"]
-        if scope:
-            parts = [condition_result(c, doc, profile, as_of) for c in scope]
-            status = any3([p["status"] for p in parts])
-            deciding = [p for p in parts if p["status"] == status] if status != NOT_MET else parts
-            gates.append({"text": "适用范围：" + "；".join(p["text"].rstrip("。；;") for p in parts), "status": status,
-                          "because": "；".join(p["because"] for p in deciding),
-                          "citation": citation(doc, parts[0]["citation"]["path"][:-1] or parts[0]["citation"]["path"],
-                                               "；".join(p["text"].rstrip("。；;") for p in parts)),
-                          "alternatives": parts})
-        for rule in rules:
-            conds = [condition_result(kb["conditions"][cid], doc, profile, as_of)
-                     for cid in rule["condition_ids"] if cid in kb["conditions"]]
-            status = rule_status(rule["combinator"], [g["status"] for g in gates], [c["status"] for c in conds])
-            measures = [kb["measures"][mid] for mid in rule["measure_ids"] if mid in kb["measures"]]
-            results.append({
-                "source_file": doc["source_file"], "document_id": doc["id"], "document_title": doc.get("title"),
-                "document_version": doc.get("version"), "validity_notes": doc.get("validity_notes", []),
-                "rule_id": rule["id"], "kind": rule["kind"],
-                "combinator": rule["combinator"], "status": status,
-                "conditions": [*gates, *conds],
-                "measures": [measure_result(m, doc) for m in measures],
-            })
+        rules = rules_by_doc.get(doc["id"])
+        if rules:
+            results.extend(evaluate_document(doc, rules, scope_by_doc.get(doc["id"], []), kb, profile, as_of,
+                                             verdicts, summarise))
     return results

@@ -264,11 +264,7 @@ def load_kb(db: Conn, as_of: Optional[date] = None, clauses: bool = True) -> dic
     `clauses=False` leaves kb["clauses"] empty (evaluation reads only the paths of measures and conditions).
     Also, computed once here for every evaluation of this KB: `rules_by_doc` and `scope_by_doc` (document id →
     its rules / its scope conditions, in order)."""
-    present = set(columns(db, "documents"))
-    cols = ", ".join(c if c in present else f"NULL AS {c}" for c in DOCUMENT_COLUMNS)
-    docs = [document_row(r) for r in select(db, f"SELECT {cols} FROM documents ORDER BY source_file")]
-    documents = {d["id"]: d for d in docs if not d.get("retired_at")}
-    kb = {"documents": documents, "clauses": {}}
+    kb = {"documents": load_documents(db), "clauses": {}}
     path_of = "(SELECT path FROM clauses c WHERE c.id = t.clause_id) AS clause_path"
     if clauses:
         kb["clauses"] = {c["id"]: c for c in (clause_row(r) for r in select(
@@ -282,6 +278,37 @@ def load_kb(db: Conn, as_of: Optional[date] = None, clauses: bool = True) -> dic
         in_force(db, kb, as_of, clauses)
     index_kb(kb)
     return kb
+
+
+def load_documents(db: Conn) -> dict[str, dict]:
+    """The documents still in answers (not retired), by id, in source_file order (without their text)."""
+    present = set(columns(db, "documents"))
+    cols = ", ".join(c if c in present else f"NULL AS {c}" for c in DOCUMENT_COLUMNS)
+    docs = [document_row(r) for r in select(db, f"SELECT {cols} FROM documents ORDER BY source_file")]
+    return {d["id"]: d for d in docs if not d.get("retired_at")}
+
+
+def versions_in_force(db: Conn, documents: dict[str, dict], as_of: date) -> dict[str, int]:
+    """Give every document its validity notes on `as_of`; a document whose version in force that day is not its
+    current one is replaced (in `documents`) by that version's row. Returns document id → that version."""
+    from .versions import pick_version, validity_notes
+    every = version_meta_rows(db)
+    chosen_versions: dict[str, int] = {}
+    for doc_id, doc in list(documents.items()):
+        versions = [v for v in every.get(doc_id, []) if v.get("extractor")]  # versions with their extraction
+        if not versions:
+            continue
+        i = pick_version(versions, as_of)
+        chosen = versions[i]
+        doc["validity_notes"] = validity_notes(versions, i, as_of)
+        doc["versions"] = len(versions)
+        if chosen["version"] == doc["version"]:
+            continue
+        chosen_versions[doc_id] = chosen["version"]
+        other = document_row({**chosen, "id": doc_id})
+        other.update(validity_notes=doc["validity_notes"], versions=len(versions))
+        documents[doc_id] = other
+    return chosen_versions
 
 
 def index_kb(kb: dict) -> dict:
@@ -299,23 +326,9 @@ def index_kb(kb: dict) -> dict:
 
 def in_force(db: Conn, kb: dict, as_of: date, clauses: bool = True) -> None:
     """Put in `kb`, for every document, the version in force on `as_of` and its validity notes."""
-    from .versions import pick_version, validity_notes
-    every = version_meta_rows(db)
-    replaced: dict[str, dict] = {}  # document id → the rows of the version chosen instead of the current one
-    for doc_id, doc in list(kb["documents"].items()):
-        versions = [v for v in every.get(doc_id, []) if v.get("extractor")]  # versions with their extraction
-        if not versions:
-            continue
-        i = pick_version(versions, as_of)
-        chosen = versions[i]
-        doc["validity_notes"] = validity_notes(versions, i, as_of)
-        doc["versions"] = len(versions)
-        if chosen["version"] == doc["version"]:
-            continue
-        replaced[doc_id] = version_rows(db, doc_id, chosen["version"])
-        other = document_row({**chosen, "id": doc_id})
-        other.update(validity_notes=doc["validity_notes"], versions=len(versions))
-        kb["documents"][doc_id] = other
+    # document id → the rows of the version chosen instead of the current one
+    replaced = {doc_id: version_rows(db, doc_id, v)
+                for doc_id, v in versions_in_force(db, kb["documents"], as_of).items()}
     if not replaced:
         return
     for key in ("clauses", "measures", "conditions"):

@@ -166,6 +166,9 @@ def segment(text: str) -> str:
     return " ".join(t for t in shared_jieba().cut_for_search(canonical(text)) if t.strip())
 
 
+_ABSENT = object()
+
+
 class Segmenter:
     """segment() for many texts, giving exactly what segment() gives, faster: the search tokens of each text block
     are computed once and reused (laws repeat their phrases: 依照本法规定, 由县级以上人民政府…), and a block is cut
@@ -183,7 +186,7 @@ class Segmenter:
         jieba = sys.modules["jieba"]
         self.han = jieba.re_han_default  # jieba cuts a text block by block: runs of these characters and the rest
         self.split = jieba.re_han_default.split
-        self.hmm = jieba.finalseg.cut
+        self.finalseg = jieba.finalseg
 
     def __call__(self, text: str) -> str:
         from .canonical import canonical
@@ -191,10 +194,11 @@ class Segmenter:
             self.tk = shared_jieba()
             self._start()
         tk = self.tk
-        stamp = (id(tk.FREQ), len(tk.FREQ), tk.total)
+        stamp = (id(tk.FREQ), len(tk.FREQ), tk.total, len(self.finalseg.Force_Split_Words))
         if stamp != self.stamp or len(self.blocks) > self.max_blocks:
             self.blocks, self.stamp = {}, stamp
             self.logp: dict[str, float] = {}
+            self.unknown: dict[str, list[str]] = {}
             self.logtotal = log(tk.total)
         blocks, out = self.blocks, []
         for blk in self.split(canonical(text)):
@@ -213,7 +217,9 @@ class Segmenter:
     def cut_block(self, s: str) -> list[str]:
         """jieba's cut_for_search of one Han/alphanumeric block (Tokenizer.get_DAG, calc, __cut_DAG with HMM and
         the n-grams of cut_for_search), the same words in the same order."""
-        FREQ, logp, logtotal = self.tk.FREQ, self.logp, self.logtotal
+        FREQ, logtotal = self.tk.FREQ, self.logtotal
+        lp_of = self.logp  # word → log(freq) - log(total), 0.0-free: a prefix that is no word → None
+        get, absent = lp_of.get, _ABSENT
         N = len(s)
         score = [0.0] * (N + 1)
         nxt = [0] * (N + 1)
@@ -222,13 +228,13 @@ class Segmenter:
             best, best_x = None, k
             i, frag = k, s[k]
             while i < N:
-                f = FREQ.get(frag)
-                if f is None:
-                    break
-                if f:
-                    lp = logp.get(frag)
-                    if lp is None:
-                        lp = logp[frag] = log(f) - logtotal
+                lp = get(frag, absent)
+                if lp is absent:
+                    f = FREQ.get(frag)
+                    if f is None:
+                        break
+                    lp = lp_of[frag] = (log(f) - logtotal) if f else None
+                if lp is not None:
                     sc = lp + score[i + 1]
                     if best is None or sc >= best:  # ties: the longer word, as max() over (score, x) picks
                         best, best_x = sc, i
@@ -272,6 +278,9 @@ class Segmenter:
         if len(buf) == 1:
             words.append(buf)
         elif not self.tk.FREQ.get(buf):
-            words.extend(self.hmm(buf))
+            cut = self.unknown.get(buf)
+            if cut is None:
+                cut = self.unknown[buf] = list(self.finalseg.cut(buf))
+            words.extend(cut)
         else:
             words.extend(buf)

@@ -431,9 +431,14 @@ def _resolve_place(name: str) -> Optional[_Place]:
 # ---------------------------------------------------------------- public API
 
 def _resolve_any(name: str):
-    """NATIONWIDE, a _Place, or None."""
+    """NATIONWIDE, a _Place (frozen), or None — kept per name: check resolves every document's jurisdiction."""
     if not isinstance(name, str):
         return None
+    return _resolve_name(name)
+
+
+@functools.lru_cache(maxsize=8192)
+def _resolve_name(name: str):
     name = simplified(name)  # 遼寧省營口市 and 辽宁省营口市 are one place
     if _clean(name) in _NATIONWIDE_NAMES:
         return NATIONWIDE
