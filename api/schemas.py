@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from knowledge.profile import FIRST_DAY, LAST_DAY, profile_json_schema
 
@@ -61,7 +61,7 @@ class CheckRequest(BaseModel):
     profile: dict[str, Any] = Field(description="enterprise profile, as declared in nlp/data/profile_schema.json",
                                     json_schema_extra=nullable_profile_schema())
     as_of: Optional[date] = Field(None, ge=FIRST_DAY, le=LAST_DAY, description="YYYY-MM-DD; default today")
-    full: bool = Field(False, description="every rule of every document; by default a document excluded by place "
+    full: StrictBool = Field(False, description="every rule of every document; by default a document excluded by place "
                                           "or scope, or one nothing stated can decide, is one result per kind")
 
     _as_of_is_a_date = field_validator("as_of", mode="before")(lambda v: day_text(v))
